@@ -1,0 +1,46 @@
+# Postal Tracker: the commands a developer needs. `make help` lists them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 5000
+export FLASK_APP := postal_tracker
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@./scripts/ensure-fonts
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the package with its dev tools
+
+run: $(STAMP) ## serve the app with demo data on SQLite at http://127.0.0.1:$(PORT)
+	$(BIN)/postal-tracker migrate
+	$(BIN)/postal-tracker demo-data --if-empty
+	$(BIN)/postal-tracker serve --port $(PORT)
+
+test: $(STAMP) ## run the whole test suite (POSTAL_TRACKER_TEST_DATABASE_URL selects PostgreSQL)
+	$(BIN)/pytest -q
+
+lint: $(STAMP) ## ruff and mypy
+	$(BIN)/ruff check postal_tracker tests bench migrations
+	$(BIN)/ruff format --check postal_tracker tests bench
+	$(BIN)/mypy postal_tracker
+
+format: $(STAMP) ## apply ruff's formatting and safe fixes
+	$(BIN)/ruff check --fix postal_tracker tests bench
+	$(BIN)/ruff format postal_tracker tests bench
+
+bench: $(STAMP) ## run every benchmark under bench/ and write bench/report.json
+	$(BIN)/python -m bench
+
+clean: ## remove the virtual environment and caches (keeps instance/)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+
+.PHONY: help install run test lint format bench clean

@@ -1,0 +1,85 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, session
+from flask_babel import gettext
+
+from postal_tracker import db
+from postal_tracker.config import Settings
+from postal_tracker.extensions import babel, csrf, limiter, login_manager
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALES = ("vi", "en")
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the app. No side effects beyond reading settings: migrations and
+    demo data are commands of their own."""
+    settings = settings or Settings.from_env()
+    app = Flask(
+        "postal_tracker",
+        instance_path=str(settings.instance_path),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(Path(__file__).parent / "static"),
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SETTINGS=settings,
+        TESTING=settings.env == "testing",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        BABEL_DEFAULT_LOCALE=settings.default_locale,
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+        RATELIMIT_ENABLED=settings.ratelimit_enabled,
+        RATELIMIT_HEADERS_ENABLED=True,
+        MAX_CONTENT_LENGTH=8 * 1024 * 1024,
+    )
+    db.init_app(app, db.make_engine(settings.database_url))
+    babel.init_app(app, locale_selector=_select_locale)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    from postal_tracker.auth import views as auth_views
+    from postal_tracker.intake import views as intake_views
+    from postal_tracker.web import display, errors, pages
+
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(intake_views.bp)
+    app.register_blueprint(pages.bp)
+    errors.init_app(app)
+    display.init_app(app)
+    app.context_processor(_template_globals)
+
+    from postal_tracker.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _select_locale() -> str:
+    chosen = session.get("locale")
+    if chosen in LOCALES:
+        return str(chosen)
+    from flask_login import current_user
+
+    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
+        return str(current_user.locale)
+    # Vietnamese first, whatever the browser says: the users are Vietnamese
+    # officers on shared devices whose browsers are often set to English.
+    return LOCALES[0]
+
+
+def _template_globals() -> dict[str, Any]:
+    from flask_babel import get_locale
+
+    return {"current_locale": str(get_locale()), "locales": LOCALES, "_": gettext}

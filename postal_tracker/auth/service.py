@@ -1,0 +1,115 @@
+"""Users, memberships, login throttling, and who acts for which unit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+from sqlmodel import col, func, select
+
+from postal_tracker.auth.models import Membership, Role, User
+from postal_tracker.auth.passwords import check_password, hash_password, needs_rehash
+from postal_tracker.custody.rules import Actor
+from postal_tracker.db import utcnow
+from postal_tracker.units.models import Unit
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class AccountLocked(Exception):
+    """Too many failed logins for this account; try again later."""
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    full_name: str,
+    role: Role,
+    password: str,
+    units: list[Unit],
+    email: str = "",
+) -> User:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    user = User(
+        username=username.strip().lower(),
+        full_name=full_name.strip(),
+        role=role,
+        password_hash=hash_password(password),
+        email=email,
+    )
+    session.add(user)
+    session.flush()
+    for unit in units:
+        session.add(Membership(user_id=user.id, unit_id=unit.id))
+    session.flush()
+    return user
+
+
+def find_user(session: Session, username: str) -> User | None:
+    return session.scalars(
+        select(User).where(func.lower(User.username) == username.strip().lower())
+    ).first()
+
+
+def authenticate(
+    session: Session, username: str, password: str, *, max_failures: int, window_seconds: int
+) -> User | None:
+    """The user if the password is right. Failures are counted per account; after
+    ``max_failures`` within the window the account refuses even the right
+    password until the window has passed (:class:`AccountLocked`)."""
+    user = find_user(session, username)
+    now = utcnow()
+    if user is not None and user.first_failure_at is not None:
+        if now - user.first_failure_at > timedelta(seconds=window_seconds):
+            user.failed_logins, user.first_failure_at = 0, None
+        elif user.failed_logins >= max_failures:
+            raise AccountLocked
+    ok = check_password(user.password_hash if user else None, password)
+    if user is None:
+        return None
+    if not ok or not user.active:
+        if ok is False:
+            user.failed_logins += 1
+            user.first_failure_at = user.first_failure_at or now
+        session.flush()
+        return None
+    user.failed_logins, user.first_failure_at = 0, None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    session.flush()
+    return user
+
+
+def unit_ids_of(session: Session, user: User) -> list[int]:
+    return list(
+        session.scalars(
+            select(Membership.unit_id)
+            .where(Membership.user_id == user.id)
+            .order_by(col(Membership.id))
+        )
+    )
+
+
+def units_of(session: Session, user: User) -> list[Unit]:
+    return list(
+        session.scalars(
+            select(Unit)
+            .join(Membership, col(Membership.unit_id) == Unit.id)
+            .where(Membership.user_id == user.id)
+            .order_by(col(Membership.id))
+        )
+    )
+
+
+def actor_for(session: Session, user: User, acting_unit_id: int | None = None) -> Actor:
+    """The user as the custody rules see them, acting for ``acting_unit_id``
+    (one of their units) or their first unit."""
+    unit_ids = unit_ids_of(session, user)
+    if acting_unit_id is None or acting_unit_id not in unit_ids:
+        acting_unit_id = unit_ids[0] if unit_ids else None
+    assert user.id is not None
+    return Actor(
+        user_id=user.id, role=user.role, unit_ids=frozenset(unit_ids), unit_id=acting_unit_id
+    )

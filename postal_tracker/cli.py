@@ -1,0 +1,127 @@
+"""The command line: ``postal-tracker <command>`` (or ``flask --app postal_tracker``)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+from werkzeug.serving import run_simple
+
+from postal_tracker import db
+from postal_tracker.auth.models import Role
+from postal_tracker.config import ConfigError, Settings
+
+
+def _settings() -> Settings:
+    s: Settings = current_app.config["SETTINGS"]
+    return s
+
+
+@click.command("migrate")
+def migrate_command() -> None:
+    """Apply the database migrations (creates the database if needed)."""
+    from postal_tracker import migrate
+
+    settings = _settings()
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(settings.database_url)
+    click.echo("Database is up to date.")
+
+
+@click.command("demo-data")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database has units.")
+def demo_data_command(if_empty: bool) -> None:
+    """Load the Thái Nguyên demo: offices, one user per role, a few dossiers."""
+    from postal_tracker import demo
+
+    if _settings().env == "production":
+        raise click.ClickException("Demo data is refused in production.")
+    with db.transaction(db.engine()) as session:
+        if if_empty and demo.has_data(session):
+            click.echo("Demo data already present.")
+        else:
+            demo.load(session, _settings())
+            click.echo("Demo data loaded.")
+    click.echo(demo.logins_text())
+
+
+@click.command("create-user")
+@click.option("--username", required=True)
+@click.option("--full-name", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--unit", "unit_codes", multiple=True, help="Unit code; repeat for several.")
+@click.password_option()
+def create_user_command(
+    username: str, full_name: str, role: str, unit_codes: tuple[str, ...], password: str
+) -> None:
+    """Create a user with a role and the units they act for."""
+    from sqlmodel import col, select
+
+    from postal_tracker.auth.service import MIN_PASSWORD_LENGTH, create_user, find_user
+    from postal_tracker.units.models import Unit
+
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.BadParameter(f"use at least {MIN_PASSWORD_LENGTH} characters", param_hint="password")
+    with db.transaction(db.engine()) as session:
+        if find_user(session, username):
+            raise click.BadParameter(f"{username!r} is taken", param_hint="--username")
+        units = list(session.scalars(select(Unit).where(col(Unit.code).in_(unit_codes))))
+        missing = set(unit_codes) - {u.code for u in units}
+        if missing:
+            raise click.BadParameter(f"no unit with code {', '.join(sorted(missing))}", param_hint="--unit")
+        create_user(session, username=username, full_name=full_name, role=Role(role),
+                    password=password, units=units)
+    click.echo(f"User {username} created.")
+
+
+@click.command("verify")
+def verify_command() -> None:
+    """Recompute every item's hash chain; exit 1 and name the first bad event on a break."""
+    from postal_tracker.custody.verify import verify_all
+
+    breaks = 0
+    with db.transaction(db.engine()) as session:
+        for broken in verify_all(session):
+            breaks += 1
+            click.echo(f"BROKEN {broken}", err=True)
+    if breaks:
+        click.echo(f"{breaks} item(s) with a broken history.", err=True)
+        sys.exit(1)
+    click.echo("All custody histories verify.")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve_command(host: str, port: int) -> None:
+    """Serve the app for development and demos (use gunicorn in production)."""
+    from postal_tracker import demo
+
+    with db.transaction(db.engine()) as session:
+        if demo.has_demo_users(session):
+            click.echo(demo.logins_text())
+    click.echo(f"Postal Tracker at http://{host}:{port}  (Ctrl+C to stop)")
+    # Flask's own app.run() refuses to run from inside a CLI command.
+    run_simple(host, port, current_app._get_current_object(), threaded=True)
+
+
+def register_commands(app: Flask) -> None:
+    for cmd in (migrate_command, demo_data_command, create_user_command, verify_command,
+                serve_command):
+        app.cli.add_command(cmd)
+
+
+def _create_app() -> Flask:
+    from postal_tracker.app import create_app
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        click.echo(f"Configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+main = FlaskGroup(create_app=_create_app, add_default_commands=False, load_dotenv=False,
+                  help="Postal Tracker: custody of dossiers carried by post.")

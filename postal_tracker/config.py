@@ -1,0 +1,121 @@
+"""Typed settings, read once from the environment and the instance folder.
+
+Every setting has an environment variable ``POSTAL_TRACKER_<NAME>``. Secrets are
+never committed: in development a secret key is generated into the instance
+folder on first run; in production a missing secret stops start-up.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+PREFIX = "POSTAL_TRACKER_"
+ENVIRONMENTS = ("development", "production", "testing")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+def _default_instance() -> Path:
+    return Path(os.environ.get(PREFIX + "INSTANCE_PATH", Path.cwd() / "instance")).resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    instance_path: Path = field(default_factory=_default_instance)
+    database_url: str = ""
+    secret_key: str = ""
+    base_url: str = "http://127.0.0.1:5000"
+    tracking_prefix: str = "HC"
+    tracking_country: str = "VN"
+    default_locale: str = "vi"
+    # Login throttling: this many failures per account within the window lock it
+    # for the rest of the window.
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+    ratelimit_storage_uri: str = "memory://"
+    ratelimit_enabled: bool = True
+    # Session cookies are Secure in production (served over HTTPS).
+    session_cookie_secure: bool = False
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from ``POSTAL_TRACKER_*`` variables, then ``overrides``."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(PREFIX + f.name.upper())
+            if raw is None:
+                continue
+            values[f.name] = _parse(f.name, raw, f.type)
+        values.update(overrides)
+        return cls(**values).resolved()
+
+    def resolved(self) -> Settings:
+        """Fill in derived defaults and check the settings hang together."""
+        if self.env not in ENVIRONMENTS:
+            raise ConfigError(
+                f"{PREFIX}ENV must be one of {', '.join(ENVIRONMENTS)}, not {self.env!r}."
+            )
+        if not re.fullmatch(r"[A-Z]{2}", self.tracking_prefix):
+            raise ConfigError(f"{PREFIX}TRACKING_PREFIX must be two upper-case letters.")
+        settings = self
+        instance = Path(self.instance_path)
+        if not self.database_url:
+            settings = replace(
+                settings, database_url=f"sqlite:///{instance / 'postal_tracker.sqlite3'}"
+            )
+        if not self.secret_key:
+            if self.env == "production":
+                raise ConfigError(
+                    f"{PREFIX}SECRET_KEY is not set. In production the secret key must come "
+                    "from the environment: generate one with "
+                    "`python -c 'import secrets; print(secrets.token_hex(32))'`."
+                )
+            settings = replace(settings, secret_key=_instance_secret(instance))
+        if self.env == "production" and len(settings.secret_key) < 32:
+            raise ConfigError(f"{PREFIX}SECRET_KEY must be at least 32 characters in production.")
+        return settings
+
+
+def _instance_secret(instance: Path) -> str:
+    """A development secret kept in the instance folder, made on first use."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def _parse(name: str, raw: str, kind: Any) -> Any:
+    kind = str(kind)
+    if "bool" in kind:
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{PREFIX}{name.upper()} must be true or false, not {raw!r}.")
+    if "int" in kind:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{PREFIX}{name.upper()} must be a whole number, not {raw!r}.")
+    if "Path" in kind:
+        return Path(raw).resolve()
+    return raw

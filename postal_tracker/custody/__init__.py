@@ -1,0 +1,1 @@
+"""The heart: events, hash chain, handovers, custody."""

@@ -1,0 +1,361 @@
+"""Recording custody events: idempotent, serialised per item, hash-chained.
+
+Services flush; the caller commits once. Every write is keyed by the client's
+id: the same id with the same content gives back the first answer and writes
+nothing; the same id with other content is refused (422).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlmodel import select
+
+from postal_tracker.custody import rules
+from postal_tracker.custody.chain import GENESIS, digest, event_hash
+from postal_tracker.custody.errors import IdempotencyMismatch, ItemNotFound, Refused
+from postal_tracker.custody.models import Alert, CustodyEvent, Item
+from postal_tracker.custody.rules import Actor, EventKind, ItemState, Party, Phase, Proposal
+from postal_tracker.db import utcnow
+
+# A device clock this far ahead of the server is wrong, not early.
+MAX_CLOCK_AHEAD = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What a client asks to record about one item."""
+
+    client_id: str
+    tracking_code: str
+    kind: EventKind
+    device_time: datetime  # aware, in the device's own offset
+    follows: int | None = None
+    receiver_user_id: int | None = None
+    receiver_unit_id: int | None = None
+    receiver_is_agency: bool = False
+    new_custodian_user_id: int | None = None
+    new_custodian_unit_id: int | None = None
+    corrects: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def digest(self, actor: Actor) -> str:
+        return digest(
+            {
+                "actor": actor.user_id,
+                "acting_unit": actor.unit_id,
+                "code": self.tracking_code,
+                "kind": str(self.kind),
+                "device_time": self.device_time.isoformat(),
+                "follows": self.follows,
+                "receiver": [self.receiver_user_id, self.receiver_unit_id],
+                "new_custodian": [self.new_custodian_user_id, self.new_custodian_unit_id],
+                "corrects": self.corrects,
+                "data": self.data,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+    event_id: int | None = None
+
+
+def record(session: Session, actor: Actor, scan: Scan) -> Answer:
+    """Record ``scan`` by ``actor``: 201, a replayed first answer, or a 409
+    conflict that is itself recorded. Raises :class:`LedgerError` otherwise."""
+    request_digest = scan.digest(actor)
+    earlier = _replay(session, scan.client_id, request_digest)
+    if earlier:
+        return earlier
+    _check_device_time(scan.device_time)
+    item = lock_item(session, scan.tracking_code)
+    # Someone with the same client id may have committed while we waited for
+    # the lock (a retry racing its original).
+    earlier = _replay(session, scan.client_id, request_digest)
+    if earlier:
+        return earlier
+    proposal = Proposal(
+        kind=scan.kind,
+        actor=actor,
+        follows=scan.follows,
+        receiver=_party(scan.receiver_user_id, scan.receiver_unit_id),
+        receiver_is_agency=scan.receiver_is_agency,
+        new_custodian=_party(scan.new_custodian_user_id, scan.new_custodian_unit_id),
+        corrects=scan.corrects,
+    )
+    state = state_of(item)
+    # The event id is not known before the insert; rules only need it as the
+    # new head, which the projection takes from the inserted row below.
+    try:
+        decision = rules.decide(state, proposal, event_id=-1)
+    except rules.RuleViolation as exc:
+        raise Refused(exc.message, code=exc.code) from None
+    if isinstance(decision, rules.Conflict):
+        return _record_conflict(session, actor, scan, item, state, decision, request_digest)
+    return _append(
+        session,
+        item,
+        actor,
+        scan,
+        decision.state,
+        request_digest,
+        counterpart=proposal.receiver or proposal.new_custodian,
+        status=201,
+    )
+
+
+def open_item(
+    session: Session,
+    actor: Actor,
+    item: Item,
+    *,
+    kind: EventKind,
+    client_id: str,
+    device_time: datetime,
+    data: dict[str, Any] | None = None,
+) -> CustodyEvent:
+    """Record the first event of a new item (``accepted`` or ``result_ready``)."""
+    scan = Scan(
+        client_id=client_id,
+        tracking_code=item.tracking_code,
+        kind=kind,
+        device_time=device_time,
+        data=data or {},
+    )
+    request_digest = scan.digest(actor)
+    if _replay(session, client_id, request_digest):
+        raise IdempotencyMismatch("This form was already saved.", code="already_saved")
+    try:
+        decision = rules.decide(state_of(item), Proposal(kind=kind, actor=actor), event_id=-1)
+    except rules.RuleViolation as exc:
+        raise Refused(exc.message, code=exc.code) from None
+    assert isinstance(decision, rules.Accept)
+    _append(session, item, actor, scan, decision.state, request_digest, status=201)
+    event = session.get(CustodyEvent, item.head_event_id)
+    assert event is not None
+    return event
+
+
+def lock_item(session: Session, tracking_code: str) -> Item:
+    """The item, locked for this transaction (PostgreSQL row lock; SQLite
+    transactions already hold the database's write lock from BEGIN)."""
+    item = session.scalars(
+        select(Item).where(Item.tracking_code == tracking_code).with_for_update()
+    ).first()
+    if item is None:
+        raise ItemNotFound("No item has this tracking code.")
+    return item
+
+
+def state_of(item: Item) -> ItemState:
+    """The custody state held in the item's projection columns."""
+    if item.phase is Phase.NEW or item.phase == Phase.NEW.value:
+        return ItemState()
+    custodian = (
+        rules.CITIZEN
+        if item.custodian_is_citizen
+        else Party(item.custodian_user_id, item.custodian_unit_id)
+    )
+    offer = None
+    if item.offer_event_id is not None:
+        offer = rules.Offer(
+            event_id=item.offer_event_id,
+            giver=custodian,
+            receiver=Party(item.offered_to_user_id, item.offered_to_unit_id),
+            receiver_is_agency=item.offered_to_agency,
+        )
+    return ItemState(
+        phase=Phase(item.phase),
+        custodian=custodian,
+        offer=offer,
+        disputed=item.disputed,
+        head_event_id=item.head_event_id,
+    )
+
+
+def _project(item: Item, state: ItemState, event: CustodyEvent) -> None:
+    assert state.custodian is not None
+    moved = (
+        item.custodian_user_id != state.custodian.user_id
+        or item.custodian_unit_id != state.custodian.unit_id
+        or item.custodian_is_citizen != state.custodian.citizen
+    )
+    item.phase = state.phase
+    item.custodian_user_id = state.custodian.user_id
+    item.custodian_unit_id = state.custodian.unit_id
+    item.custodian_is_citizen = state.custodian.citizen
+    offer = state.offer
+    # An offer made by this very event has no id until the row exists.
+    item.offer_event_id = (event.id if offer.event_id == -1 else offer.event_id) if offer else None
+    item.offered_to_user_id = offer.receiver.user_id if offer else None
+    item.offered_to_unit_id = offer.receiver.unit_id if offer else None
+    item.offered_to_agency = offer.receiver_is_agency if offer else False
+    item.disputed = state.disputed
+    item.head_event_id = event.id
+    item.head_hash = event.hash
+    item.event_count = event.seq
+    if moved or item.custody_since is None:
+        item.custody_since = event.server_time
+
+
+def _append(
+    session: Session,
+    item: Item,
+    actor: Actor,
+    scan: Scan,
+    new_state: ItemState,
+    request_digest: str,
+    *,
+    status: int,
+    counterpart: Party | None = None,
+    error: dict[str, Any] | None = None,
+) -> Answer:
+    offset = scan.device_time.utcoffset()
+    fields: dict[str, Any] = {
+        "seq": item.event_count + 1,
+        "client_id": scan.client_id,
+        "kind": str(scan.kind),
+        "actor_user_id": actor.user_id,
+        "actor_unit_id": actor.unit_id,
+        "counterpart_user_id": counterpart.user_id if counterpart else None,
+        "counterpart_unit_id": counterpart.unit_id if counterpart else None,
+        "follows_event_id": scan.follows,
+        "corrects_event_id": scan.corrects,
+        "device_time": _utc_micro(scan.device_time),
+        "device_utc_offset_min": int(offset.total_seconds() // 60) if offset else 0,
+        "server_time": _utc_micro(utcnow()),
+        "data": scan.data,
+        "request_digest": request_digest,
+        "answer_status": status,
+        "prev_hash": item.head_hash or GENESIS,
+    }
+    fields["hash"] = event_hash(item.tracking_code, fields)
+    assert new_state.custodian is not None
+    # The answer is written with the row (events are never updated); the parts
+    # that name the row's own id are filled in from the row when answering.
+    stored: dict[str, Any] = {
+        "item": {
+            "tracking_code": item.tracking_code,
+            "phase": str(new_state.phase),
+            "custodian_user_id": new_state.custodian.user_id,
+            "custodian_unit_id": new_state.custodian.unit_id,
+            "disputed": new_state.disputed,
+        }
+    }
+    if error:
+        stored["error"] = error
+    event = CustodyEvent(item_id=item.id, answer=stored, **fields)
+    try:
+        with session.begin_nested():
+            session.add(event)
+            session.flush()
+    except IntegrityError:
+        # The same client id was committed meanwhile for another item.
+        earlier = _replay(session, scan.client_id, request_digest)
+        if earlier:
+            return earlier
+        raise
+    _project(item, new_state, event)
+    session.flush()
+    return Answer(status=status, body=answer_body(event), event_id=event.id)
+
+
+def _record_conflict(
+    session: Session,
+    actor: Actor,
+    scan: Scan,
+    item: Item,
+    state: ItemState,
+    decision: rules.Conflict,
+    request_digest: str,
+) -> Answer:
+    holder = state.custodian
+    error = {
+        "code": "conflict",
+        "reason": decision.reason,
+        "message": "The item moved before this scan; it is now disputed.",
+        "current_custodian": {
+            "user_id": holder.user_id if holder else None,
+            "unit_id": holder.unit_id if holder else None,
+        },
+    }
+    conflict_scan = Scan(
+        client_id=scan.client_id,
+        tracking_code=scan.tracking_code,
+        kind=EventKind.CONFLICT,
+        device_time=scan.device_time,
+        follows=scan.follows,
+        data={"attempted": str(scan.kind), "reason": decision.reason, **scan.data},
+    )
+    answer = _append(
+        session, item, actor, conflict_scan, decision.state, request_digest, status=409, error=error
+    )
+    session.add(
+        Alert(
+            kind="custody_conflict",
+            unit_id=holder.unit_id if holder else actor.unit_id,
+            item_id=item.id,
+            event_id=answer.event_id,
+            message=f"Conflicting scan of {item.tracking_code}: {decision.reason}.",
+        )
+    )
+    session.flush()
+    return answer
+
+
+def answer_body(event: CustodyEvent) -> dict[str, Any]:
+    """The answer a client got (and gets again on a retry) for ``event``."""
+    body: dict[str, Any] = {
+        "event": {
+            "id": event.id,
+            "seq": event.seq,
+            "kind": str(event.kind),
+            "client_id": event.client_id,
+            "device_time": event.device_time.isoformat(),
+            "server_time": event.server_time.isoformat(),
+            "hash": event.hash,
+        },
+        "item": {**event.answer["item"], "head_event_id": event.id},
+    }
+    if "error" in event.answer:
+        body["error"] = event.answer["error"]
+    return body
+
+
+def _replay(session: Session, client_id: str, request_digest: str) -> Answer | None:
+    earlier = session.scalars(
+        select(CustodyEvent).where(CustodyEvent.client_id == client_id)
+    ).first()
+    if earlier is None:
+        return None
+    if earlier.request_digest != request_digest:
+        raise IdempotencyMismatch(
+            "This client id was already used for a different scan; nothing was recorded."
+        )
+    return Answer(earlier.answer_status, answer_body(earlier), replayed=True, event_id=earlier.id)
+
+
+def _check_device_time(device_time: datetime) -> None:
+    if device_time.tzinfo is None:
+        raise Refused("The device time must carry its UTC offset.", code="device_time")
+    if device_time - utcnow() > MAX_CLOCK_AHEAD:
+        raise Refused("The device clock is ahead of the server; check the phone's time.",
+                      code="device_time")
+
+
+def _party(user_id: int | None, unit_id: int | None) -> Party | None:
+    if user_id is None and unit_id is None:
+        return None
+    return Party(user_id, unit_id)
+
+
+def _utc_micro(value: datetime) -> datetime:
+    return value.astimezone(UTC)

@@ -1,0 +1,148 @@
+"""The database: engine, one session per request, one commit per request.
+
+Services only ``flush``; the request (or the job, or the command) commits once,
+so a handover that touches an event and an item is a single transaction. A
+response is sent only after its commit, so an acknowledged write is durable.
+
+SQLite runs in WAL mode with ``synchronous=FULL`` and every transaction begins
+``IMMEDIATE``: writers queue on the database lock at BEGIN instead of failing
+half-way with "database is locked". PostgreSQL keeps ``synchronous_commit=on``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, Response, current_app, g
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
+        )
+        _configure_sqlite(engine)
+        return engine
+    return sa.create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args={"options": "-c synchronous_commit=on"},
+        **kwargs,
+    )
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module so that we can
+        # issue BEGIN IMMEDIATE ourselves.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def on_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A timestamp stored as naive UTC and read back as aware UTC on every backend."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where an aware one is required")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+def init_app(app: Flask, engine: Engine) -> None:
+    app.extensions["db_engine"] = engine
+    app.after_request(_commit_after_request)
+    app.teardown_appcontext(_close_session)
+
+
+def engine() -> Engine:
+    eng: Engine = current_app.extensions["db_engine"]
+    return eng
+
+
+def session() -> Session:
+    """The request's (or app context's) session, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = Session(engine(), expire_on_commit=False, autoflush=False)
+    s: Session = g.db_session
+    return s
+
+
+def keep_writes_despite_error() -> None:
+    """Commit this request's writes even though it answers 4xx (e.g. a 409 that
+    records the conflicting scan as evidence)."""
+    g.db_keep_writes = True
+
+
+def _commit_after_request(response: Response) -> Response:
+    s: Session | None = g.get("db_session")
+    if s is None:
+        return response
+    if response.status_code < 400 or g.get("db_keep_writes"):
+        s.commit()
+    else:
+        s.rollback()
+    return response
+
+
+def _close_session(exc: BaseException | None) -> None:
+    s: Session | None = g.pop("db_session", None)
+    if s is not None:
+        s.close()  # rolls back anything not committed
+
+
+@contextmanager
+def transaction(eng: Engine) -> Iterator[Session]:
+    """One unit of work outside a request (commands, jobs): commit or roll back."""
+    with Session(eng, expire_on_commit=False, autoflush=False) as s:
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+
+
+def enum_type(enum_cls: type[StrEnum], length: int = 32) -> sa.Enum:
+    """A string column that reads back as ``enum_cls`` members: plain VARCHAR on
+    every backend, so adding a member needs no type migration."""
+    return sa.Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )

@@ -1,0 +1,1 @@
+"""Recording a dossier at pickup."""

@@ -1,0 +1,139 @@
+"""Taking a dossier in: the dossier, its item, custody and the ``accepted``
+event, in one transaction (the caller commits)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+from sqlmodel import select
+
+from postal_tracker.custody.codes import allocate_tracking_code
+from postal_tracker.custody.ledger import open_item
+from postal_tracker.custody.models import CustodyEvent, Item, ItemKind
+from postal_tracker.custody.rules import Actor, EventKind
+from postal_tracker.intake.models import DeliveryPreference, Dossier, DossierDocument
+from postal_tracker.units.models import Unit, UnitKind
+
+
+@dataclass(frozen=True)
+class DocumentLine:
+    name: str
+    originals: int
+    certified_copies: int
+    photocopies: int
+    pages: int
+
+
+@dataclass(frozen=True)
+class IntakeRecord:
+    sender_name: str
+    sender_phone: str  # E.164
+    sender_address: str
+    sender_id_number: str
+    authorised: bool
+    principal_name: str
+    procedure_code: str
+    procedure_name: str
+    procedure_field: str
+    agency_id: int
+    documents: tuple[DocumentLine, ...]
+    fee_vnd: int
+    postage_vnd: int
+    seal_number: str
+    delivery_preference: DeliveryPreference
+    delivery_address: str
+    note: str
+    intake_unit_id: int
+
+
+class IntakeError(ValueError):
+    """A field is wrong in a way only the database can tell (e.g. the agency)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def take_in(
+    session: Session,
+    actor: Actor,
+    record: IntakeRecord,
+    *,
+    client_id: str,
+    device_time: datetime,
+    tracking_prefix: str,
+    tracking_country: str = "VN",
+) -> tuple[Dossier, Item]:
+    agency = session.get(Unit, record.agency_id)
+    if agency is None or agency.kind is not UnitKind.AGENCY or not agency.active:
+        raise IntakeError("agency_id", "The resolving agency must be an agency.")
+    if record.intake_unit_id not in actor.unit_ids:
+        raise IntakeError("intake_unit_id", "You do not belong to this office.")
+    if not record.documents:
+        raise IntakeError("documents", "List at least one document.")
+    dossier = Dossier(
+        sender_name=record.sender_name.strip(),
+        sender_phone=record.sender_phone,
+        sender_address=record.sender_address.strip(),
+        sender_id_number=record.sender_id_number,
+        authorised=record.authorised,
+        principal_name=record.principal_name.strip() if record.authorised else "",
+        procedure_code=record.procedure_code,
+        procedure_name=record.procedure_name.strip(),
+        procedure_field=record.procedure_field.strip(),
+        agency_id=agency.id,
+        fee_vnd=record.fee_vnd,
+        postage_vnd=record.postage_vnd,
+        seal_number=record.seal_number,
+        delivery_preference=record.delivery_preference,
+        delivery_address=(record.delivery_address.strip() or record.sender_address.strip())
+        if record.delivery_preference is DeliveryPreference.HOME
+        else "",
+        note=record.note.strip(),
+        intake_unit_id=record.intake_unit_id,
+        intake_user_id=actor.user_id,
+    )
+    session.add(dossier)
+    session.flush()
+    for position, line in enumerate(record.documents, start=1):
+        session.add(
+            DossierDocument(
+                dossier_id=dossier.id,
+                position=position,
+                name=line.name.strip(),
+                originals=line.originals,
+                certified_copies=line.certified_copies,
+                photocopies=line.photocopies,
+                pages=line.pages,
+            )
+        )
+    item = Item(
+        tracking_code=allocate_tracking_code(session, tracking_prefix, tracking_country),
+        dossier_id=dossier.id,
+        kind=ItemKind.DOSSIER,
+    )
+    session.add(item)
+    session.flush()
+    acting = Actor(actor.user_id, actor.role, actor.unit_ids, record.intake_unit_id)
+    open_item(
+        session,
+        acting,
+        item,
+        kind=EventKind.ACCEPTED,
+        client_id=client_id,
+        device_time=device_time,
+        data={"seal_number": dossier.seal_number, "documents": len(record.documents)},
+    )
+    return dossier, item
+
+
+def dossier_for_client_id(session: Session, client_id: str) -> int | None:
+    """The dossier already saved under this form's client id (a double submit)."""
+    return session.scalars(
+        select(Item.dossier_id)
+        .join(CustodyEvent, CustodyEvent.item_id == Item.id)
+        .where(CustodyEvent.client_id == client_id)
+    ).first()

@@ -1,0 +1,173 @@
+"""Pages: take a dossier in, list the dossiers in one's scope, one dossier."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import Length
+
+from postal_tracker import db
+from postal_tracker.auth.models import Role, User
+from postal_tracker.auth.scope import visible_dossier
+from postal_tracker.auth.service import actor_for, units_of
+from postal_tracker.config import Settings
+from postal_tracker.intake import queries
+from postal_tracker.intake.forms import IntakeForm
+from postal_tracker.intake.models import DeliveryPreference
+from postal_tracker.intake.service import (
+    DocumentLine,
+    IntakeError,
+    IntakeRecord,
+    dossier_for_client_id,
+    take_in,
+)
+from postal_tracker.phones import mask_phone, national
+from postal_tracker.units.service import agencies
+
+bp = Blueprint("dossiers", __name__, url_prefix="/dossiers")
+VN_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
+INTAKE_ROLES = frozenset({Role.COMMUNE_OFFICER, Role.POSTAL_WORKER})
+
+
+def _user() -> User:
+    user: User = current_user._get_current_object()
+    return user
+
+
+class SearchForm(FlaskForm):
+    q = StringField(validators=[Length(max=100)])
+
+
+@bp.route("/", methods=["GET", "POST"])
+@login_required
+def index() -> ResponseReturnValue:
+    # Search is a POST: a name or phone number must never end up in a URL.
+    form = SearchForm()
+    query = form.q.data or "" if form.validate_on_submit() else ""
+    rows = queries.search_dossiers(db.session(), _user(), query)
+    return render_template(
+        "dossiers/index.html", form=form, rows=rows, query=query, mask_phone=mask_phone
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new() -> ResponseReturnValue:
+    user = _user()
+    if user.role not in INTAKE_ROLES:
+        abort(404)
+    session = db.session()
+    form = IntakeForm()
+    offices = units_of(session, user)
+    form.intake_unit_id.choices = [(u.id, u.name) for u in offices if u.id is not None]
+    form.agency_id.choices = [(0, _("Choose the agency"))] + [
+        (a.id, a.name) for a in agencies(session) if a.id is not None
+    ]
+    if request.method == "GET":
+        form.client_id.data = str(uuid.uuid4())
+        return render_template("dossiers/new.html", form=form)
+    if not form.validate_on_submit():
+        return render_template("dossiers/new.html", form=form), 422
+    client_id = _client_id(form.client_id.data)
+    already = dossier_for_client_id(session, client_id)
+    if already is not None:
+        # The same form sent twice (double tap, retry): show what was saved.
+        return redirect(url_for("dossiers.show", dossier_id=already))
+    settings: Settings = current_app.config["SETTINGS"]
+    try:
+        dossier, item = take_in(
+            session,
+            actor_for(session, user, form.intake_unit_id.data),
+            _record(form),
+            client_id=client_id,
+            device_time=_device_time(form.device_time.data),
+            tracking_prefix=settings.tracking_prefix,
+            tracking_country=settings.tracking_country,
+        )
+    except IntakeError as exc:
+        field = getattr(form, exc.field, None)
+        message = _("Choose an agency from the list.") if exc.field == "agency_id" else exc.message
+        if field is not None:
+            field.errors = [*field.errors, message]
+        return render_template("dossiers/new.html", form=form), 422
+    flash(_("Dossier saved. Tracking code: %(code)s", code=item.tracking_code), "success")
+    return redirect(url_for("dossiers.show", dossier_id=dossier.id))
+
+
+@bp.get("/<int:dossier_id>")
+@login_required
+def show(dossier_id: int) -> ResponseReturnValue:
+    session = db.session()
+    dossier = visible_dossier(session, _user(), dossier_id)
+    if dossier is None:
+        abort(404)
+    return render_template(
+        "dossiers/show.html",
+        dossier=dossier,
+        documents=queries.documents_of(session, dossier),
+        items=queries.items_of(session, dossier),
+        timeline=queries.timeline(session, dossier),
+        phone=national(dossier.sender_phone),
+        vn_time=VN_TIME,
+    )
+
+
+def _record(form: IntakeForm) -> IntakeRecord:
+    return IntakeRecord(
+        sender_name=form.sender_name.data or "",
+        sender_phone=form.sender_phone.data or "",
+        sender_address=form.sender_address.data or "",
+        sender_id_number=form.sender_id_number.data or "",
+        authorised=bool(form.authorised.data),
+        principal_name=form.principal_name.data or "",
+        procedure_code=form.procedure_code.data or "",
+        procedure_name=form.procedure_name.data or "",
+        procedure_field=form.procedure_field.data or "",
+        agency_id=form.agency_id.data or 0,
+        documents=tuple(
+            DocumentLine(
+                name=row.form["name"].data or "",
+                originals=row.form.originals.data or 0,
+                certified_copies=row.form.certified_copies.data or 0,
+                photocopies=row.form.photocopies.data or 0,
+                pages=row.form.pages.data or 1,
+            )
+            for row in form.documents
+        ),
+        fee_vnd=form.fee_vnd.data or 0,
+        postage_vnd=form.postage_vnd.data or 0,
+        seal_number=form.seal_number.data or "",
+        delivery_preference=DeliveryPreference(form.delivery_preference.data),
+        delivery_address=form.delivery_address.data or "",
+        note=form.note.data or "",
+        intake_unit_id=form.intake_unit_id.data or 0,
+    )
+
+
+def _client_id(raw: str | None) -> str:
+    try:
+        return str(uuid.UUID(raw or ""))
+    except ValueError:
+        # An old page without a client id still saves, once.
+        return str(uuid.uuid4())
+
+
+def _device_time(raw: str | None) -> datetime:
+    """The time on the officer's device, sent by the page with its UTC offset;
+    the server's clock in Vietnam's time zone when the page could not."""
+    if raw:
+        try:
+            value = datetime.fromisoformat(raw)
+        except ValueError:
+            value = None
+        if value is not None and value.tzinfo is not None:
+            return value
+    return datetime.now(VN_TIME)

@@ -1,0 +1,24 @@
+"""Imports every table so that SQLModel.metadata (and Alembic) sees them all."""
+
+from sqlalchemy import MetaData
+from sqlmodel import SQLModel
+
+from postal_tracker.auth.models import Membership, User
+from postal_tracker.custody.models import Alert, CustodyEvent, Item, TrackingSerial
+from postal_tracker.intake.models import Dossier, DossierDocument
+from postal_tracker.units.models import Unit
+
+metadata: MetaData = SQLModel.metadata
+
+__all__ = [
+    "Alert",
+    "CustodyEvent",
+    "Dossier",
+    "DossierDocument",
+    "Item",
+    "Membership",
+    "TrackingSerial",
+    "Unit",
+    "User",
+    "metadata",
+]

@@ -1,0 +1,1 @@
+"""The office hierarchy: province → (district) → commune, and the offices in it."""
