@@ -18,14 +18,18 @@ $(STAMP): pyproject.toml
 	@./scripts/ensure-fonts
 	@touch $(STAMP)
 
+# Compiled message catalogues are build products, made from the committed .po files.
+translations: $(STAMP)
+	@$(BIN)/pybabel compile -q -f -d postal_tracker/translations 2>/dev/null || true
+
 install: $(STAMP) ## create .venv and install the package with its dev tools
 
-run: $(STAMP) ## serve the app with demo data on SQLite at http://127.0.0.1:$(PORT)
+run: $(STAMP) translations ## serve the app with demo data on SQLite at http://127.0.0.1:$(PORT)
 	$(BIN)/postal-tracker migrate
 	$(BIN)/postal-tracker demo-data --if-empty
 	$(BIN)/postal-tracker serve --port $(PORT)
 
-test: $(STAMP) ## run the whole test suite (POSTAL_TRACKER_TEST_DATABASE_URL selects PostgreSQL)
+test: $(STAMP) translations ## run the whole test suite (POSTAL_TRACKER_TEST_DATABASE_URL selects PostgreSQL)
 	$(BIN)/pytest -q
 
 lint: $(STAMP) ## ruff and mypy
@@ -43,4 +47,4 @@ bench: $(STAMP) ## run every benchmark under bench/ and write bench/report.json
 clean: ## remove the virtual environment and caches (keeps instance/)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
 
-.PHONY: help install run test lint format bench clean
+.PHONY: help install translations run test lint format bench clean

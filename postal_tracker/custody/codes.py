@@ -26,8 +26,9 @@ def allocate_tracking_code(session: Session, prefix: str, country: str = "VN") -
             select(TrackingSerial).where(TrackingSerial.prefix == prefix).with_for_update()
         ).one()
     while True:
-        code = s10.make(prefix, counter.next_serial, country)
-        counter.next_serial += 1
+        serial = s10.next_issuable(counter.next_serial)
+        code = s10.make(prefix, serial, country)
+        counter.next_serial = serial + 1
         taken = session.scalars(select(Item.id).where(Item.tracking_code == code)).first()
         if taken is None:
             session.flush()

@@ -1,0 +1,216 @@
+"""Fixtures: a fresh, migrated database and app per test, on SQLite by default
+and on PostgreSQL when POSTAL_TRACKER_TEST_DATABASE_URL names a server.
+
+Each run migrates two template databases once (empty, and with the demo data);
+every test gets its own copy (a file copy on SQLite, ``CREATE DATABASE ...
+TEMPLATE`` on PostgreSQL), so tests may commit, run concurrently against the
+database, and try to tamper with it, without touching each other.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
+
+from postal_tracker import create_app, migrate
+from postal_tracker.config import Settings
+from postal_tracker.db import make_engine, transaction
+
+PG_URL = os.environ.get("POSTAL_TRACKER_TEST_DATABASE_URL", "")
+PG_REASON = (
+    "needs PostgreSQL: set POSTAL_TRACKER_TEST_DATABASE_URL, e.g. "
+    "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+DEMO_PASSWORD = "demo-pass-2026"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"database: {'PostgreSQL ' + _safe(PG_URL) if PG_URL else 'SQLite'}"
+
+
+def _safe(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _settings(tmp: Path, url: str) -> Settings:
+    return Settings(
+        env="testing",
+        instance_path=tmp,
+        database_url=url,
+        secret_key="t" * 64,
+        base_url="http://localhost",
+    ).resolved()
+
+
+class _Databases:
+    """Hands out copies of the migrated templates."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.pg = bool(PG_URL)
+        self.run = uuid.uuid4().hex[:8]
+        self.templates: dict[str, str] = {}
+        self.made: list[str] = []
+
+    # -- PostgreSQL ------------------------------------------------------
+    def _admin(self) -> sa.Engine:
+        return sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+
+    def _pg_url(self, name: str) -> str:
+        return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+    def template(self, kind: str) -> str:
+        if kind in self.templates:
+            return self.templates[kind]
+        if self.pg:
+            name = f"pt_tpl_{kind}_{self.run}"
+            with self._admin().connect() as conn:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            self.made.append(name)
+            url = self._pg_url(name)
+        else:
+            url = f"sqlite:///{self.root / f'template-{kind}.sqlite3'}"
+        migrate.upgrade(url)
+        if kind == "demo":
+            from postal_tracker import demo
+
+            engine = make_engine(url)
+            with transaction(engine) as session:
+                demo.load(session, _settings(self.root, url))
+            engine.dispose()
+        if not self.pg:
+            # Fold the WAL into the main file so that copying one file copies all.
+            con = sqlite3.connect(make_url(url).database or "")
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            con.close()
+        self.templates[kind] = url
+        return url
+
+    def copy(self, kind: str, dest: Path) -> str:
+        src = self.template(kind)
+        if self.pg:
+            name = f"pt_{self.run}_{uuid.uuid4().hex[:10]}"
+            template = make_url(src).database
+            with self._admin().connect() as conn:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            self.made.append(name)
+            return self._pg_url(name)
+        path = dest / "db.sqlite3"
+        shutil.copyfile(make_url(src).database or "", path)
+        return f"sqlite:///{path}"
+
+    def drop(self, url: str) -> None:
+        if not self.pg:
+            return
+        name = make_url(url).database
+        with self._admin().connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def drop_all(self) -> None:
+        if not self.pg:
+            return
+        with self._admin().connect() as conn:
+            for name in self.made:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Databases]:
+    dbs = _Databases(tmp_path_factory.mktemp("templates"))
+    yield dbs
+    dbs.drop_all()
+
+
+@pytest.fixture
+def pg_only() -> None:
+    if not PG_URL:
+        pytest.skip(PG_REASON)
+
+
+def _make_app(databases: _Databases, kind: str, tmp_path: Path) -> Iterator[Flask]:
+    url = databases.copy(kind, tmp_path)
+    app = create_app(_settings(tmp_path, url))
+    yield app
+    app.extensions["db_engine"].dispose()
+    databases.drop(url)
+
+
+@pytest.fixture
+def app(databases: _Databases, tmp_path: Path) -> Iterator[Flask]:
+    """An app on a fresh copy of the demo database."""
+    yield from _make_app(databases, "demo", tmp_path)
+
+
+@pytest.fixture
+def empty_app(databases: _Databases, tmp_path: Path) -> Iterator[Flask]:
+    """An app on a freshly migrated, empty database."""
+    yield from _make_app(databases, "empty", tmp_path)
+
+
+@pytest.fixture
+def engine(app: Flask) -> sa.Engine:
+    eng: sa.Engine = app.extensions["db_engine"]
+    return eng
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    page = client.get(path, follow_redirects=True).get_data(as_text=True)
+    match = _TOKEN.search(page)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+@dataclass
+class Browser:
+    """A test client that logs in and posts forms with the CSRF token, like a person."""
+
+    client: FlaskClient
+
+    def login(self, username: str, password: str = DEMO_PASSWORD) -> Any:
+        token = csrf_token(self.client)
+        return self.client.post(
+            "/login", data={"csrf_token": token, "username": username, "password": password}
+        )
+
+    def post(self, path: str, data: dict[str, Any], **kwargs: Any) -> Any:
+        token = csrf_token(self.client, "/login" if "csrf" not in kwargs else kwargs.pop("csrf"))
+        return self.client.post(path, data={"csrf_token": token, **data}, **kwargs)
+
+
+@pytest.fixture
+def browser(client: FlaskClient) -> Browser:
+    return Browser(client)
+
+
+@pytest.fixture
+def as_user(app: Flask) -> Callable[[str], Browser]:
+    """A logged-in browser per demo username; several can be open at once."""
+
+    def make(username: str) -> Browser:
+        b = Browser(app.test_client())
+        response = b.login(username)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return b
+
+    return make
