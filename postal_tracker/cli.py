@@ -6,7 +6,7 @@ import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
 from postal_tracker import db
@@ -20,6 +20,7 @@ def _settings() -> Settings:
 
 
 @click.command("migrate")
+@with_appcontext
 def migrate_command() -> None:
     """Apply the database migrations (creates the database if needed)."""
     from postal_tracker import migrate
@@ -31,6 +32,7 @@ def migrate_command() -> None:
 
 
 @click.command("demo-data")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has units.")
 def demo_data_command(if_empty: bool) -> None:
     """Load the Thái Nguyên demo: offices, one user per role, a few dossiers."""
@@ -48,6 +50,7 @@ def demo_data_command(if_empty: bool) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--username", required=True)
 @click.option("--full-name", required=True)
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
@@ -77,6 +80,7 @@ def create_user_command(
 
 
 @click.command("verify")
+@with_appcontext
 def verify_command() -> None:
     """Recompute every item's hash chain; exit 1 and name the first bad event on a break."""
     from postal_tracker.custody.verify import verify_all
@@ -93,6 +97,7 @@ def verify_command() -> None:
 
 
 @click.command("serve")
+@with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def serve_command(host: str, port: int) -> None:

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from postal_tracker import create_app, migrate
 from postal_tracker.config import Settings
@@ -67,7 +68,8 @@ class _Databases:
 
     # -- PostgreSQL ------------------------------------------------------
     def _admin(self) -> sa.Engine:
-        return sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        # NullPool: each admin connection is closed as soon as it is returned.
+        return sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
 
     def _pg_url(self, name: str) -> str:
         return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)

@@ -1,0 +1,175 @@
+"""The ledger against a real database: idempotency, conflicts, concurrency."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from sqlmodel import func, select
+
+from postal_tracker.auth.models import Role
+from postal_tracker.custody.errors import IdempotencyMismatch, ItemNotFound, Refused
+from postal_tracker.custody.ledger import Answer, Scan, record
+from postal_tracker.custody.models import Alert, CustodyEvent, Item
+from postal_tracker.custody.rules import Actor, EventKind, Phase
+from postal_tracker.db import transaction
+
+from .helpers import VN, actor, add_user, new_item, scan, unit
+
+
+def events_with(session: Session, client_id: str) -> int:
+    return session.scalar(
+        select(func.count()).select_from(CustodyEvent).where(CustodyEvent.client_id == client_id)
+    ) or 0
+
+
+def total_events(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(CustodyEvent)) or 0
+
+
+def test_a_retry_gets_the_first_answer_and_writes_nothing(engine: sa.Engine) -> None:
+    with transaction(engine) as s:
+        item = new_item(s)
+        officer = actor(s, "canbo.trangxa")
+        offer = scan(item, EventKind.HANDOVER_OFFERED, receiver_unit_id=unit(s, "BD-VONHAI").id)
+        first = record(s, officer, offer)
+    with transaction(engine) as s:
+        again = record(s, actor(s, "canbo.trangxa"), offer)
+        assert again.replayed and again.status == first.status == 201
+        assert again.body == first.body
+        assert events_with(s, offer.client_id) == 1
+
+
+def test_same_client_id_other_content_is_refused(engine: sa.Engine) -> None:
+    with transaction(engine) as s:
+        item = new_item(s)
+        officer = actor(s, "canbo.trangxa")
+        offer = scan(item, EventKind.HANDOVER_OFFERED, receiver_unit_id=unit(s, "BD-VONHAI").id)
+        record(s, officer, offer)
+        before = total_events(s)
+    with transaction(engine) as s:
+        altered = Scan(**{**offer.__dict__, "receiver_unit_id": unit(s, "BD-DONGHY").id})
+        with pytest.raises(IdempotencyMismatch) as err:
+            record(s, actor(s, "canbo.trangxa"), altered)
+        assert err.value.status == 422
+        assert total_events(s) == before
+    with transaction(engine) as s:
+        # Another person replaying someone's client id is other content too.
+        with pytest.raises(IdempotencyMismatch):
+            record(s, actor(s, "buuta.vonhai"), offer)
+
+
+def _concurrently(n: int, work: Callable[[int], Any]) -> list[Any]:
+    barrier = threading.Barrier(n)
+
+    def run(i: int) -> Any:
+        barrier.wait()
+        try:
+            return work(i)
+        except Exception as exc:  # collected and asserted on by the caller
+            return exc
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(run, range(n)))
+
+
+def test_fifty_identical_concurrent_appends_make_one_event(engine: sa.Engine) -> None:
+    with transaction(engine) as s:
+        item = new_item(s)
+        officer = actor(s, "canbo.trangxa")
+        offer = scan(item, EventKind.HANDOVER_OFFERED, receiver_unit_id=unit(s, "BD-VONHAI").id)
+
+    def send(_: int) -> Answer:
+        with transaction(engine) as s:
+            return record(s, officer, offer)
+
+    answers = _concurrently(50, send)
+    assert all(isinstance(a, Answer) for a in answers), [a for a in answers if not isinstance(a, Answer)]
+    assert sum(not a.replayed for a in answers) == 1
+    assert {a.status for a in answers} == {201}
+    assert all(a.body == answers[0].body for a in answers)
+    with transaction(engine) as s:
+        assert events_with(s, offer.client_id) == 1
+        assert s.get(Item, item.id).event_count == 2  # accepted + offered
+
+
+def test_two_receivers_confirm_at_once_one_wins_the_item_is_disputed_not_lost(
+    engine: sa.Engine,
+) -> None:
+    with transaction(engine) as s:
+        add_user(s, "buuta.vonhai2", Role.POSTAL_WORKER, "BD-VONHAI")
+        item = new_item(s)
+        offer = record(
+            s,
+            actor(s, "canbo.trangxa"),
+            scan(item, EventKind.HANDOVER_OFFERED, receiver_unit_id=unit(s, "BD-VONHAI").id),
+        )
+        receivers = [actor(s, "buuta.vonhai"), actor(s, "buuta.vonhai2")]
+    offer_id = offer.body["event"]["id"]
+
+    def confirm(i: int) -> Answer:
+        with transaction(engine) as s:
+            return record(s, receivers[i], scan(item, EventKind.HANDOVER_CONFIRMED, follows=offer_id))
+
+    answers = _concurrently(2, confirm)
+    assert sorted(a.status for a in answers) == [201, 409]
+    winner = next(a for a in answers if a.status == 201)
+    loser = next(a for a in answers if a.status == 409)
+    assert loser.body["error"]["code"] == "conflict"
+    assert loser.body["error"]["current_custodian"]["user_id"] == winner.body["item"]["custodian_user_id"]
+    with transaction(engine) as s:
+        fresh = s.get(Item, item.id)
+        assert fresh is not None
+        assert fresh.custodian_user_id == winner.body["item"]["custodian_user_id"]
+        assert fresh.disputed and fresh.phase is Phase.IN_TRANSIT
+        kinds = [e.kind for e in s.scalars(select(CustodyEvent).where(CustodyEvent.item_id == item.id).order_by(CustodyEvent.seq))]
+        assert kinds == [EventKind.ACCEPTED, EventKind.HANDOVER_OFFERED, EventKind.HANDOVER_CONFIRMED, EventKind.CONFLICT]
+        assert s.scalars(select(Alert).where(Alert.item_id == item.id)).one().kind == "custody_conflict"
+
+
+def test_a_conflict_retried_gets_the_same_409(engine: sa.Engine) -> None:
+    with transaction(engine) as s:
+        item = new_item(s)
+        stale = scan(item, EventKind.DEPARTED, follows=999_999)
+        first = record(s, actor(s, "canbo.trangxa"), stale)
+        assert first.status == 409
+    with transaction(engine) as s:
+        again = record(s, actor(s, "canbo.trangxa"), stale)
+        assert again.replayed and again.status == 409 and again.body == first.body
+
+
+def test_refusals_write_nothing(engine: sa.Engine) -> None:
+    with transaction(engine) as s:
+        item = new_item(s)
+        before = total_events(s)
+    with transaction(engine) as s, pytest.raises(Refused) as err:
+        # The postal worker does not hold the item.
+        record(s, actor(s, "buuta.vonhai"), scan(item, EventKind.DEPARTED))
+    assert err.value.code == "not_custodian"
+    with transaction(engine) as s, pytest.raises(ItemNotFound):
+        record(s, actor(s, "buuta.vonhai"), scan("HC000000019VN", EventKind.DEPARTED))
+    with transaction(engine) as s, pytest.raises(Refused) as err:
+        future = datetime.now(VN) + timedelta(hours=2)
+        record(s, actor(s, "canbo.trangxa"), scan(item, EventKind.DEPARTED, device_time=future))
+    assert err.value.code == "device_time"
+    with transaction(engine) as s:
+        assert total_events(s) == before
+
+
+def test_two_clocks_are_kept(engine: sa.Engine) -> None:
+    offline_time = datetime.now(VN) - timedelta(hours=5)
+    with transaction(engine) as s:
+        item = new_item(s)
+        answer = record(s, actor(s, "canbo.trangxa"), scan(item, EventKind.DEPARTED, device_time=offline_time))
+    with transaction(engine) as s:
+        event = s.get(CustodyEvent, answer.event_id)
+        assert event is not None
+        assert event.device_time == offline_time
+        assert event.device_utc_offset_min == 420
+        assert event.server_time - event.device_time > timedelta(hours=4)

@@ -1,0 +1,177 @@
+"""The custody state machine, property-tested: whatever sequence of events
+people attempt, an item always has exactly one custodian (or is disputed), and
+custody moves only by a confirmed handover."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from postal_tracker.auth.models import Role
+from postal_tracker.custody import rules
+from postal_tracker.custody.rules import (
+    Accept,
+    Actor,
+    Conflict,
+    EventKind,
+    ItemState,
+    Party,
+    Phase,
+    Proposal,
+    RuleViolation,
+    decide,
+)
+
+ACTORS = [
+    Actor(1, Role.COMMUNE_OFFICER, frozenset({10}), 10),
+    Actor(2, Role.POSTAL_WORKER, frozenset({20}), 20),
+    Actor(3, Role.POSTAL_WORKER, frozenset({20}), 20),
+    Actor(4, Role.POST_OFFICE_CLERK, frozenset({30}), 30),
+    Actor(5, Role.AGENCY_CLERK, frozenset({40}), 40),
+    Actor(6, Role.SUPERVISOR, frozenset({1}), 1),
+    Actor(7, Role.ADMIN, frozenset({1}), 1),
+]
+PARTIES = [Party(a.user_id, a.unit_id) for a in ACTORS] + [Party(None, u) for u in (20, 30, 40)]
+
+MOVING = rules.CONFIRMING_KINDS | rules.OPENING_KINDS | {EventKind.DELIVERED}
+
+
+@st.composite
+def attempts(draw: st.DrawFn, heads: list[int]) -> Proposal:
+    kind = draw(st.sampled_from(list(EventKind)))
+    receiver = draw(st.none() | st.sampled_from(PARTIES))
+    return Proposal(
+        kind=kind,
+        actor=draw(st.sampled_from(ACTORS)),
+        follows=draw(st.none() | st.sampled_from(heads) | st.integers(1, 500)),
+        receiver=receiver,
+        receiver_is_agency=receiver is not None and receiver.unit_id == 40,
+        new_custodian=draw(st.none() | st.sampled_from(PARTIES)),
+        corrects=draw(st.none() | st.integers(1, 5)),
+    )
+
+
+def _with_head(p: Proposal, state: ItemState, use_head: bool) -> Proposal:
+    """Often name the current head (or the offer), as a well-behaved client does."""
+    if not use_head:
+        return p
+    target = state.offer.event_id if state.offer and p.kind in rules.CONFIRMING_KINDS else None
+    return Proposal(**{**p.__dict__, "follows": target or state.head_event_id})
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_exactly_one_custodian_whatever_people_try(data: st.DataObject) -> None:
+    state = ItemState()
+    opened = decide(state, Proposal(EventKind.ACCEPTED, ACTORS[0]), event_id=1)
+    assert isinstance(opened, Accept)
+    state = opened.state
+    for event_id in range(2, 30):
+        p = data.draw(attempts([state.head_event_id or 1]))
+        p = _with_head(p, state, data.draw(st.booleans()))
+        before = state
+        try:
+            decision = decide(state, p, event_id)
+        except RuleViolation as exc:
+            assert exc.code and exc.message
+            continue
+        state = decision.state
+        # Invariant: exactly one custodian from the first event on.
+        assert state.custodian is not None
+        assert state.head_event_id == event_id
+        if isinstance(decision, Conflict):
+            # A stale scan never wins: custody stays, the item is disputed.
+            assert state.disputed and state.custodian == before.custodian
+            continue
+        if state.custodian != before.custodian:
+            # Custody moves only by a confirmed handover (or delivery to the
+            # citizen, or a supervisor settling a dispute).
+            assert p.kind in MOVING or (
+                p.kind is EventKind.INCIDENT_RESOLVED and p.actor.role is Role.SUPERVISOR
+            )
+            if p.kind in rules.CONFIRMING_KINDS:
+                assert before.offer is not None
+                assert before.offer.receiver.includes(p.actor)
+                assert p.follows == before.offer.event_id == before.head_event_id
+        if before.disputed and not isinstance(decision, Conflict):
+            assert p.kind in {
+                EventKind.INCIDENT_OPENED,
+                EventKind.INCIDENT_RESOLVED,
+                EventKind.CORRECTED,
+            }
+        if before.phase in rules.TERMINAL:
+            assert state.phase is before.phase
+
+
+def _open() -> ItemState:
+    d = decide(ItemState(), Proposal(EventKind.ACCEPTED, ACTORS[0]), event_id=1)
+    assert isinstance(d, Accept)
+    return d.state
+
+
+def _ok(state: ItemState, p: Proposal, event_id: int) -> ItemState:
+    d = decide(state, p, event_id)
+    assert isinstance(d, Accept), d
+    return d.state
+
+
+def test_an_unconfirmed_offer_leaves_the_item_with_the_giver() -> None:
+    state = _ok(_open(), Proposal(EventKind.HANDOVER_OFFERED, ACTORS[0], receiver=PARTIES[1]), 2)
+    assert state.custodian == Party(1, 10)
+    assert state.offer is not None and state.offer.event_id == 2
+
+
+def test_confirm_moves_custody_and_a_second_confirm_conflicts() -> None:
+    offered = _ok(
+        _open(), Proposal(EventKind.HANDOVER_OFFERED, ACTORS[0], receiver=Party(None, 20)), 2
+    )
+    first = _ok(offered, Proposal(EventKind.HANDOVER_CONFIRMED, ACTORS[1], follows=2), 3)
+    assert first.custodian == Party(2, 20) and first.phase is Phase.IN_TRANSIT
+    second = decide(first, Proposal(EventKind.HANDOVER_CONFIRMED, ACTORS[2], follows=2), 4)
+    assert isinstance(second, Conflict)
+    assert second.state.disputed and second.state.custodian == Party(2, 20)
+
+
+def test_only_the_named_receiver_confirms() -> None:
+    offered = _ok(
+        _open(), Proposal(EventKind.HANDOVER_OFFERED, ACTORS[0], receiver=Party(2, 20)), 2
+    )
+    try:
+        decide(offered, Proposal(EventKind.HANDOVER_CONFIRMED, ACTORS[2], follows=2), 3)
+    except RuleViolation as exc:
+        assert exc.code == "not_receiver"
+    else:
+        raise AssertionError("a stranger confirmed the handover")
+
+
+def test_a_disputed_item_waits_for_a_supervisor() -> None:
+    offered = _ok(
+        _open(), Proposal(EventKind.HANDOVER_OFFERED, ACTORS[0], receiver=Party(None, 20)), 2
+    )
+    disputed = decide(offered, Proposal(EventKind.HANDOVER_CONFIRMED, ACTORS[1], follows=1), 3)
+    assert isinstance(disputed, Conflict)
+    state = disputed.state
+    try:
+        decide(state, Proposal(EventKind.DEPARTED, ACTORS[0]), 4)
+    except RuleViolation as exc:
+        assert exc.code == "disputed"
+    resolved = _ok(
+        state,
+        Proposal(EventKind.INCIDENT_RESOLVED, ACTORS[5], new_custodian=Party(2, 20)),
+        4,
+    )
+    assert not resolved.disputed and resolved.custodian == Party(2, 20)
+
+
+def test_the_journey_of_a_dossier_and_its_result() -> None:
+    s = _open()
+    s = _ok(s, Proposal(EventKind.HANDOVER_OFFERED, ACTORS[0], receiver=Party(None, 40),
+                        receiver_is_agency=True), 2)
+    s = _ok(s, Proposal(EventKind.DELIVERED_TO_AGENCY, ACTORS[4], follows=2), 3)
+    assert s.phase is Phase.AT_AGENCY and s.custodian == Party(5, 40)
+    r = _ok(ItemState(), Proposal(EventKind.RESULT_READY, ACTORS[4]), 10)
+    r = _ok(r, Proposal(EventKind.HANDOVER_OFFERED, ACTORS[4], receiver=Party(2, 20)), 11)
+    r = _ok(r, Proposal(EventKind.RESULT_COLLECTED, ACTORS[1], follows=11), 12)
+    r = _ok(r, Proposal(EventKind.OUT_FOR_DELIVERY, ACTORS[1]), 13)
+    r = _ok(r, Proposal(EventKind.DELIVERED, ACTORS[1]), 14)
+    assert r.phase is Phase.DELIVERED and r.custodian == rules.CITIZEN
