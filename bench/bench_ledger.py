@@ -58,13 +58,17 @@ def _ledger(engine: sa.Engine) -> list[float]:
 
 def _bare(engine: sa.Engine) -> list[float]:
     with engine.begin() as conn:
-        conn.execute(sa.text("CREATE TABLE bare (id INTEGER PRIMARY KEY, client_id TEXT, body TEXT)"))
+        conn.execute(
+            sa.text("CREATE TABLE bare (id INTEGER PRIMARY KEY, client_id TEXT, body TEXT)")
+        )
     times = []
     for _ in range(N):
         t0 = time.perf_counter()
         with engine.begin() as conn:
-            conn.execute(sa.text("INSERT INTO bare (client_id, body) VALUES (:c, :b)"),
-                         {"c": str(uuid.uuid4()), "b": "x" * 200})
+            conn.execute(
+                sa.text("INSERT INTO bare (client_id, body) VALUES (:c, :b)"),
+                {"c": str(uuid.uuid4()), "b": "x" * 200},
+            )
         times.append(time.perf_counter() - t0)
     return times
 
@@ -80,9 +84,20 @@ def run() -> list[dict[str, Any]]:
         engine.dispose()
     b, r = statistics.median(base), statistics.median(real)
     return [
-        {"name": "bare INSERT + commit (SQLite, baseline)", "n": N, "median_ms": b * 1000,
-         "p99_ms": sorted(base)[int(N * 0.99)] * 1000, "ratio": 1.0, "peak_mib": ""},
-        {"name": "ledger.record + commit (SQLite)", "n": N, "median_ms": r * 1000,
-         "p99_ms": sorted(real)[int(N * 0.99)] * 1000, "ratio": r / b,
-         "peak_mib": peak / 2**20},
+        {
+            "name": "bare INSERT + commit (SQLite, baseline)",
+            "n": N,
+            "median_ms": b * 1000,
+            "p99_ms": sorted(base)[int(N * 0.99)] * 1000,
+            "ratio": 1.0,
+            "peak_mib": "",
+        },
+        {
+            "name": "ledger.record + commit (SQLite)",
+            "n": N,
+            "median_ms": r * 1000,
+            "p99_ms": sorted(real)[int(N * 0.99)] * 1000,
+            "ratio": r / b,
+            "peak_mib": peak / 2**20,
+        },
     ]

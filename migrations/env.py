@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from alembic import context
+from sqlmodel import SQLModel
 
 import postal_tracker.models  # noqa: F401  (registers every table)
 from postal_tracker.db import UTCDateTime, make_engine
-from sqlmodel import SQLModel
 
 config = context.config
 target_metadata = SQLModel.metadata

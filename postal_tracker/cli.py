@@ -66,16 +66,26 @@ def create_user_command(
     from postal_tracker.units.models import Unit
 
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise click.BadParameter(f"use at least {MIN_PASSWORD_LENGTH} characters", param_hint="password")
+        raise click.BadParameter(
+            f"use at least {MIN_PASSWORD_LENGTH} characters", param_hint="password"
+        )
     with db.transaction(db.engine()) as session:
         if find_user(session, username):
             raise click.BadParameter(f"{username!r} is taken", param_hint="--username")
         units = list(session.scalars(select(Unit).where(col(Unit.code).in_(unit_codes))))
         missing = set(unit_codes) - {u.code for u in units}
         if missing:
-            raise click.BadParameter(f"no unit with code {', '.join(sorted(missing))}", param_hint="--unit")
-        create_user(session, username=username, full_name=full_name, role=Role(role),
-                    password=password, units=units)
+            raise click.BadParameter(
+                f"no unit with code {', '.join(sorted(missing))}", param_hint="--unit"
+            )
+        create_user(
+            session,
+            username=username,
+            full_name=full_name,
+            role=Role(role),
+            password=password,
+            units=units,
+        )
     click.echo(f"User {username} created.")
 
 
@@ -109,12 +119,17 @@ def serve_command(host: str, port: int) -> None:
             click.echo(demo.logins_text())
     click.echo(f"Postal Tracker at http://{host}:{port}  (Ctrl+C to stop)")
     # Flask's own app.run() refuses to run from inside a CLI command.
-    run_simple(host, port, current_app._get_current_object(), threaded=True)
+    run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
 
 
 def register_commands(app: Flask) -> None:
-    for cmd in (migrate_command, demo_data_command, create_user_command, verify_command,
-                serve_command):
+    for cmd in (
+        migrate_command,
+        demo_data_command,
+        create_user_command,
+        verify_command,
+        serve_command,
+    ):
         app.cli.add_command(cmd)
 
 
@@ -128,5 +143,9 @@ def _create_app() -> Flask:
         sys.exit(2)
 
 
-main = FlaskGroup(create_app=_create_app, add_default_commands=False, load_dotenv=False,
-                  help="Postal Tracker: custody of dossiers carried by post.")
+main = FlaskGroup(
+    create_app=_create_app,
+    add_default_commands=False,
+    load_dotenv=False,
+    help="Postal Tracker: custody of dossiers carried by post.",
+)

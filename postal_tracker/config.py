@@ -115,7 +115,9 @@ def _parse(name: str, raw: str, kind: Any) -> Any:
         try:
             return int(raw)
         except ValueError:
-            raise ConfigError(f"{PREFIX}{name.upper()} must be a whole number, not {raw!r}.")
+            raise ConfigError(
+                f"{PREFIX}{name.upper()} must be a whole number, not {raw!r}."
+            ) from None
     if "Path" in kind:
         return Path(raw).resolve()
     return raw

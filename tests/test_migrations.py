@@ -7,11 +7,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
+from sqlmodel import SQLModel
 
 import postal_tracker.models  # noqa: F401
 from postal_tracker import migrate
 from postal_tracker.db import make_engine
-from sqlmodel import SQLModel
 
 
 def _url(app: Flask) -> str:

@@ -157,7 +157,7 @@ def lock_item(session: Session, tracking_code: str) -> Item:
 
 def state_of(item: Item) -> ItemState:
     """The custody state held in the item's projection columns."""
-    if item.phase is Phase.NEW or item.phase == Phase.NEW.value:
+    if item.phase is Phase.NEW:
         return ItemState()
     custodian = (
         rules.CITIZEN
@@ -252,6 +252,7 @@ def _append(
     }
     if error:
         stored["error"] = error
+    assert item.id is not None
     event = CustodyEvent(item_id=item.id, answer=stored, **fields)
     try:
         with session.begin_nested():
@@ -347,8 +348,9 @@ def _check_device_time(device_time: datetime) -> None:
     if device_time.tzinfo is None:
         raise Refused("The device time must carry its UTC offset.", code="device_time")
     if device_time - utcnow() > MAX_CLOCK_AHEAD:
-        raise Refused("The device clock is ahead of the server; check the phone's time.",
-                      code="device_time")
+        raise Refused(
+            "The device clock is ahead of the server; check the phone's time.", code="device_time"
+        )
 
 
 def _party(user_id: int | None, unit_id: int | None) -> Party | None:

@@ -174,7 +174,9 @@ def decide(state: ItemState, p: Proposal, event_id: int) -> Decision:
         )
         _need(actor.role in roles, "role", "Your role may not record this.")
         phase = Phase.ACCEPTED if k is EventKind.ACCEPTED else Phase.RESULT_READY
-        return Accept(ItemState(phase=phase, custodian=_as_actor_party(actor), head_event_id=event_id))
+        return Accept(
+            ItemState(phase=phase, custodian=_as_actor_party(actor), head_event_id=event_id)
+        )
 
     _need(state.phase is not Phase.NEW, "not_open", "This item has no history yet.")
     assert state.custodian is not None
@@ -185,7 +187,9 @@ def decide(state: ItemState, p: Proposal, event_id: int) -> Decision:
     if k is EventKind.CONFLICT:
         raise RuleViolation("reserved", "Conflicts are recorded by the system only.")
     if k is EventKind.INCIDENT_OPENED:
-        _need(actor.role in HANDLING_ROLES | {Role.SUPERVISOR}, "role", "Your role may not do this.")
+        _need(
+            actor.role in HANDLING_ROLES | {Role.SUPERVISOR}, "role", "Your role may not do this."
+        )
         return _next(state, event_id)
     if k is EventKind.INCIDENT_RESOLVED:
         _need(actor.role is Role.SUPERVISOR, "role", "Only a supervisor resolves incidents.")
@@ -196,7 +200,9 @@ def decide(state: ItemState, p: Proposal, event_id: int) -> Decision:
         return _next(state, event_id)
     if k is EventKind.CORRECTED:
         _need(p.corrects is not None, "corrects", "Name the event this corrects.")
-        _need(actor.role in HANDLING_ROLES | {Role.SUPERVISOR}, "role", "Your role may not do this.")
+        _need(
+            actor.role in HANDLING_ROLES | {Role.SUPERVISOR}, "role", "Your role may not do this."
+        )
         return _next(state, event_id)
 
     _need(not state.disputed, "disputed", "This item is disputed; a supervisor must resolve it.")
@@ -245,23 +251,37 @@ def _confirm(state: ItemState, p: Proposal, event_id: int) -> Decision:
     _need(p.follows is not None, "follows", "A confirmation must name the offer it confirms.")
     if p.follows != offer.event_id:
         return _conflict(state, event_id, "offer_superseded")
-    _need(offer.receiver.includes(p.actor), "not_receiver", "This item was offered to someone else.")
+    _need(
+        offer.receiver.includes(p.actor), "not_receiver", "This item was offered to someone else."
+    )
     k, phase = p.kind, state.phase
     if k is EventKind.DELIVERED_TO_AGENCY:
         _need(p.actor.role is Role.AGENCY_CLERK, "role", "Only an agency clerk confirms receipt.")
-        _need(phase in (Phase.ACCEPTED, Phase.IN_TRANSIT), "phase", "This is not a dossier in transit.")
+        _need(
+            phase in (Phase.ACCEPTED, Phase.IN_TRANSIT),
+            "phase",
+            "This is not a dossier in transit.",
+        )
         new_phase = Phase.AT_AGENCY
     elif k is EventKind.RESULT_COLLECTED:
         _need(p.actor.role in POSTAL_ROLES, "role", "Only postal staff collect results.")
         _need(phase is Phase.RESULT_READY, "phase", "This is not a result ready at the agency.")
         new_phase = Phase.RETURNING
     elif k is EventKind.RETURNED_TO_AGENCY:
-        _need(p.actor.role is Role.AGENCY_CLERK, "role", "Only an agency clerk takes a result back.")
-        _need(phase in (Phase.HELD_FOR_PICKUP, Phase.RETURNING), "phase", "This result is not held.")
+        _need(
+            p.actor.role is Role.AGENCY_CLERK, "role", "Only an agency clerk takes a result back."
+        )
+        _need(
+            phase in (Phase.HELD_FOR_PICKUP, Phase.RETURNING), "phase", "This result is not held."
+        )
         new_phase = Phase.RETURNED
     else:
         _need(p.actor.role in HANDLING_ROLES, "role", "Your role may not do this.")
-        _need(not offer.receiver_is_agency, "use_agency_receipt", "Agency receipt is recorded as such.")
+        _need(
+            not offer.receiver_is_agency,
+            "use_agency_receipt",
+            "Agency receipt is recorded as such.",
+        )
         new_phase = Phase.IN_TRANSIT if phase is Phase.ACCEPTED else phase
     receiver = Party(user_id=p.actor.user_id, unit_id=p.actor.unit_id or offer.receiver.unit_id)
     return _next(state, event_id, phase=new_phase, custodian=receiver, offer=None)
@@ -276,7 +296,7 @@ def _next(
     *,
     phase: Phase | None = None,
     custodian: Party | None = None,
-    offer: Offer | None | object = _KEEP,
+    offer: Offer | object | None = _KEEP,
     disputed: bool | None = None,
 ) -> Accept:
     new = replace(

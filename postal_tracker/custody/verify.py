@@ -41,20 +41,33 @@ def verify_item(item: Item, events: list[CustodyEvent]) -> Break | None:
     prev = GENESIS
     for expected_seq, event in enumerate(events, start=1):
         if event.seq != expected_seq:
-            return Break(item.tracking_code, event.id, event.seq,
-                         f"sequence jumps from {expected_seq - 1} to {event.seq}: events missing")
+            return Break(
+                item.tracking_code,
+                event.id,
+                event.seq,
+                f"sequence jumps from {expected_seq - 1} to {event.seq}: events missing",
+            )
         if event.prev_hash != prev:
-            return Break(item.tracking_code, event.id, event.seq,
-                         "does not link to the previous event (deleted or reordered)")
+            return Break(
+                item.tracking_code,
+                event.id,
+                event.seq,
+                "does not link to the previous event (deleted or reordered)",
+            )
         if event_hash(item.tracking_code, _fields(event)) != event.hash:
-            return Break(item.tracking_code, event.id, event.seq,
-                         "content does not match its hash (altered)")
+            return Break(
+                item.tracking_code, event.id, event.seq, "content does not match its hash (altered)"
+            )
         prev = event.hash
     last = events[-1] if events else None
     if item.event_count != len(events) or (last and item.head_hash != last.hash):
-        return Break(item.tracking_code, None, None,
-                     f"the item records {item.event_count} events but {len(events)} remain "
-                     "(history cut short or item altered)")
+        return Break(
+            item.tracking_code,
+            None,
+            None,
+            f"the item records {item.event_count} events but {len(events)} remain "
+            "(history cut short or item altered)",
+        )
     return None
 
 

@@ -17,16 +17,21 @@ from postal_tracker.auth.models import Role
 from postal_tracker.custody.errors import IdempotencyMismatch, ItemNotFound, Refused
 from postal_tracker.custody.ledger import Answer, Scan, record
 from postal_tracker.custody.models import Alert, CustodyEvent, Item
-from postal_tracker.custody.rules import Actor, EventKind, Phase
+from postal_tracker.custody.rules import EventKind, Phase
 from postal_tracker.db import transaction
 
 from .helpers import VN, actor, add_user, new_item, scan, unit
 
 
 def events_with(session: Session, client_id: str) -> int:
-    return session.scalar(
-        select(func.count()).select_from(CustodyEvent).where(CustodyEvent.client_id == client_id)
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(CustodyEvent)
+            .where(CustodyEvent.client_id == client_id)
+        )
+        or 0
+    )
 
 
 def total_events(session: Session) -> int:
@@ -59,10 +64,9 @@ def test_same_client_id_other_content_is_refused(engine: sa.Engine) -> None:
             record(s, actor(s, "canbo.trangxa"), altered)
         assert err.value.status == 422
         assert total_events(s) == before
-    with transaction(engine) as s:
-        # Another person replaying someone's client id is other content too.
-        with pytest.raises(IdempotencyMismatch):
-            record(s, actor(s, "buuta.vonhai"), offer)
+    # Another person replaying someone's client id is other content too.
+    with transaction(engine) as s, pytest.raises(IdempotencyMismatch):
+        record(s, actor(s, "buuta.vonhai"), offer)
 
 
 def _concurrently(n: int, work: Callable[[int], Any]) -> list[Any]:
@@ -90,7 +94,9 @@ def test_fifty_identical_concurrent_appends_make_one_event(engine: sa.Engine) ->
             return record(s, officer, offer)
 
     answers = _concurrently(50, send)
-    assert all(isinstance(a, Answer) for a in answers), [a for a in answers if not isinstance(a, Answer)]
+    assert all(isinstance(a, Answer) for a in answers), [
+        a for a in answers if not isinstance(a, Answer)
+    ]
     assert sum(not a.replayed for a in answers) == 1
     assert {a.status for a in answers} == {201}
     assert all(a.body == answers[0].body for a in answers)
@@ -115,22 +121,42 @@ def test_two_receivers_confirm_at_once_one_wins_the_item_is_disputed_not_lost(
 
     def confirm(i: int) -> Answer:
         with transaction(engine) as s:
-            return record(s, receivers[i], scan(item, EventKind.HANDOVER_CONFIRMED, follows=offer_id))
+            return record(
+                s, receivers[i], scan(item, EventKind.HANDOVER_CONFIRMED, follows=offer_id)
+            )
 
     answers = _concurrently(2, confirm)
     assert sorted(a.status for a in answers) == [201, 409]
     winner = next(a for a in answers if a.status == 201)
     loser = next(a for a in answers if a.status == 409)
     assert loser.body["error"]["code"] == "conflict"
-    assert loser.body["error"]["current_custodian"]["user_id"] == winner.body["item"]["custodian_user_id"]
+    assert (
+        loser.body["error"]["current_custodian"]["user_id"]
+        == winner.body["item"]["custodian_user_id"]
+    )
     with transaction(engine) as s:
         fresh = s.get(Item, item.id)
         assert fresh is not None
         assert fresh.custodian_user_id == winner.body["item"]["custodian_user_id"]
         assert fresh.disputed and fresh.phase is Phase.IN_TRANSIT
-        kinds = [e.kind for e in s.scalars(select(CustodyEvent).where(CustodyEvent.item_id == item.id).order_by(CustodyEvent.seq))]
-        assert kinds == [EventKind.ACCEPTED, EventKind.HANDOVER_OFFERED, EventKind.HANDOVER_CONFIRMED, EventKind.CONFLICT]
-        assert s.scalars(select(Alert).where(Alert.item_id == item.id)).one().kind == "custody_conflict"
+        kinds = [
+            e.kind
+            for e in s.scalars(
+                select(CustodyEvent)
+                .where(CustodyEvent.item_id == item.id)
+                .order_by(CustodyEvent.seq)
+            )
+        ]
+        assert kinds == [
+            EventKind.ACCEPTED,
+            EventKind.HANDOVER_OFFERED,
+            EventKind.HANDOVER_CONFIRMED,
+            EventKind.CONFLICT,
+        ]
+        assert (
+            s.scalars(select(Alert).where(Alert.item_id == item.id)).one().kind
+            == "custody_conflict"
+        )
 
 
 def test_a_conflict_retried_gets_the_same_409(engine: sa.Engine) -> None:
@@ -166,7 +192,9 @@ def test_two_clocks_are_kept(engine: sa.Engine) -> None:
     offline_time = datetime.now(VN) - timedelta(hours=5)
     with transaction(engine) as s:
         item = new_item(s)
-        answer = record(s, actor(s, "canbo.trangxa"), scan(item, EventKind.DEPARTED, device_time=offline_time))
+        answer = record(
+            s, actor(s, "canbo.trangxa"), scan(item, EventKind.DEPARTED, device_time=offline_time)
+        )
     with transaction(engine) as s:
         event = s.get(CustodyEvent, answer.event_id)
         assert event is not None

@@ -165,8 +165,13 @@ def test_a_disputed_item_waits_for_a_supervisor() -> None:
 
 def test_the_journey_of_a_dossier_and_its_result() -> None:
     s = _open()
-    s = _ok(s, Proposal(EventKind.HANDOVER_OFFERED, ACTORS[0], receiver=Party(None, 40),
-                        receiver_is_agency=True), 2)
+    s = _ok(
+        s,
+        Proposal(
+            EventKind.HANDOVER_OFFERED, ACTORS[0], receiver=Party(None, 40), receiver_is_agency=True
+        ),
+        2,
+    )
     s = _ok(s, Proposal(EventKind.DELIVERED_TO_AGENCY, ACTORS[4], follows=2), 3)
     assert s.phase is Phase.AT_AGENCY and s.custodian == Party(5, 40)
     r = _ok(ItemState(), Proposal(EventKind.RESULT_READY, ACTORS[4]), 10)

@@ -27,10 +27,18 @@ def _item_with_history(engine: sa.Engine) -> tuple[str, list[int]]:
         record(s, officer, scan(item, EventKind.INCIDENT_OPENED, data={"note": "seal checked"}))
         record(s, officer, scan(item, EventKind.DEPARTED))
         record(s, officer, scan(item, EventKind.ARRIVED))
-        record(s, officer, scan(item, EventKind.HANDOVER_OFFERED,
-                                receiver_unit_id=unit(s, "BD-VONHAI").id))
-        ids = list(s.scalars(select(CustodyEvent.id).where(CustodyEvent.item_id == item.id)
-                             .order_by(CustodyEvent.seq)))
+        record(
+            s,
+            officer,
+            scan(item, EventKind.HANDOVER_OFFERED, receiver_unit_id=unit(s, "BD-VONHAI").id),
+        )
+        ids = list(
+            s.scalars(
+                select(CustodyEvent.id)
+                .where(CustodyEvent.item_id == item.id)
+                .order_by(CustodyEvent.seq)
+            )
+        )
         return item.tracking_code, [i for i in ids if i is not None]
 
 
@@ -86,14 +94,21 @@ def test_an_untouched_history_verifies(engine: sa.Engine) -> None:
 
 def test_a_flipped_byte_is_named(engine: sa.Engine) -> None:
     code, ids = _item_with_history(engine)
-    _as_attacker(engine, f"UPDATE custody_event SET data = '{{\"note\": \"seal checkeD\"}}' WHERE id = {ids[1]}")
-    assert _breaks(engine) == [f"{code}: event {ids[1]} (#2): content does not match its hash (altered)"]
+    _as_attacker(
+        engine,
+        f'UPDATE custody_event SET data = \'{{"note": "seal checkeD"}}\' WHERE id = {ids[1]}',
+    )
+    assert _breaks(engine) == [
+        f"{code}: event {ids[1]} (#2): content does not match its hash (altered)"
+    ]
 
 
 def test_a_changed_device_time_is_named(engine: sa.Engine) -> None:
     code, ids = _item_with_history(engine)
     _as_attacker(engine, f"UPDATE custody_event SET device_utc_offset_min = 0 WHERE id = {ids[2]}")
-    assert _breaks(engine) == [f"{code}: event {ids[2]} (#3): content does not match its hash (altered)"]
+    assert _breaks(engine) == [
+        f"{code}: event {ids[2]} (#3): content does not match its hash (altered)"
+    ]
 
 
 def test_a_deleted_event_is_named(engine: sa.Engine) -> None:
