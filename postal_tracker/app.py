@@ -12,6 +12,7 @@ from flask_babel import gettext
 from postal_tracker import db
 from postal_tracker.config import Settings
 from postal_tracker.extensions import babel, csrf, limiter, login_manager
+from postal_tracker.intake.search_text import register_sqlite_functions
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ("vi", "en")
@@ -43,16 +44,22 @@ def create_app(settings: Settings | None = None) -> Flask:
         RATELIMIT_HEADERS_ENABLED=True,
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
     )
-    db.init_app(app, db.make_engine(settings.database_url))
+    engine = db.make_engine(settings.database_url)
+    register_sqlite_functions(engine)
+    db.init_app(app, engine)
     babel.init_app(app, locale_selector=_select_locale)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
 
+    from postal_tracker.api import openapi
+    from postal_tracker.api import views as api_views
     from postal_tracker.auth import views as auth_views
     from postal_tracker.intake import views as intake_views
     from postal_tracker.web import display, errors, pages
 
+    app.register_blueprint(api_views.bp)
+    app.register_blueprint(openapi.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(intake_views.bp)
     app.register_blueprint(pages.bp)

@@ -3,6 +3,7 @@
 from sqlalchemy import MetaData
 from sqlmodel import SQLModel
 
+from postal_tracker.api.models import ApiToken
 from postal_tracker.auth.models import Membership, User
 from postal_tracker.custody.models import Alert, CustodyEvent, Item, TrackingSerial
 from postal_tracker.intake.models import Dossier, DossierDocument
@@ -11,6 +12,7 @@ from postal_tracker.units.models import Unit
 metadata: MetaData = SQLModel.metadata
 
 __all__ = [
+    "ApiToken",
     "Alert",
     "CustodyEvent",
     "Dossier",

@@ -46,8 +46,9 @@ class Scan:
     def digest(self, actor: Actor) -> str:
         return digest(
             {
+                # The acting unit is derived by the server from the item's
+                # state, which a retry may find changed: not client content.
                 "actor": actor.user_id,
-                "acting_unit": actor.unit_id,
                 "code": self.tracking_code,
                 "kind": str(self.kind),
                 "device_time": self.device_time.isoformat(),
@@ -90,6 +91,7 @@ def record(session: Session, actor: Actor, scan: Scan) -> Answer:
         receiver_is_agency=scan.receiver_is_agency,
         new_custodian=_party(scan.new_custodian_user_id, scan.new_custodian_unit_id),
         corrects=scan.corrects,
+        followed_offer_to=_offer_receiver(session, item, scan.follows),
     )
     state = state_of(item)
     # The event id is not known before the insert; rules only need it as the
@@ -110,6 +112,12 @@ def record(session: Session, actor: Actor, scan: Scan) -> Answer:
         counterpart=proposal.receiver or proposal.new_custodian,
         status=201,
     )
+
+
+def previous_answer(session: Session, actor: Actor, scan: Scan) -> Answer | None:
+    """The answer already given for ``scan.client_id``, if any (raises
+    :class:`IdempotencyMismatch` if that id was used for other content)."""
+    return _replay(session, scan.client_id, scan.digest(actor))
 
 
 def open_item(
@@ -351,6 +359,16 @@ def _check_device_time(device_time: datetime) -> None:
         raise Refused(
             "The device clock is ahead of the server; check the phone's time.", code="device_time"
         )
+
+
+def _offer_receiver(session: Session, item: Item, follows: int | None) -> Party | None:
+    """To whom the event ``follows`` offered the item, if it was an offer of it."""
+    if follows is None or follows == item.head_event_id:
+        return None
+    event = session.get(CustodyEvent, follows)
+    if event is None or event.item_id != item.id or event.kind is not EventKind.HANDOVER_OFFERED:
+        return None
+    return Party(event.counterpart_user_id, event.counterpart_unit_id)
 
 
 def _party(user_id: int | None, unit_id: int | None) -> Party | None:

@@ -126,6 +126,8 @@ class Proposal:
     receiver_is_agency: bool = False
     new_custodian: Party | None = None  # for a supervisor resolving a dispute
     corrects: int | None = None
+    # When ``follows`` names an offer, to whom it was made (the ledger looks it up).
+    followed_offer_to: Party | None = None
 
 
 class RuleViolation(Exception):
@@ -182,7 +184,7 @@ def decide(state: ItemState, p: Proposal, event_id: int) -> Decision:
     assert state.custodian is not None
 
     if p.follows is not None and p.follows != state.head_event_id:
-        return _conflict(state, event_id, "moved_meanwhile")
+        return _stale(state, p, event_id)
 
     if k is EventKind.CONFLICT:
         raise RuleViolation("reserved", "Conflicts are recorded by the system only.")
@@ -244,13 +246,37 @@ def decide(state: ItemState, p: Proposal, event_id: int) -> Decision:
     raise RuleViolation("kind", f"Unknown event kind {k}.")
 
 
+def _stale(state: ItemState, p: Proposal, event_id: int) -> Decision:
+    """The client acted on an old view of the item. It is a conflict (recorded,
+    the item disputed) only when the person had a part in that view: they were
+    offered the item, or they hold it. Anyone else is simply refused, so that
+    nobody can dispute items that are none of their business."""
+    assert state.custodian is not None
+    if p.kind in CONFIRMING_KINDS:
+        _need(
+            p.followed_offer_to is not None and p.followed_offer_to.includes(p.actor),
+            "not_receiver",
+            "This item was not offered to you.",
+        )
+        return _conflict(state, event_id, "offer_superseded")
+    _need(
+        p.kind not in (EventKind.CONFLICT,),
+        "reserved",
+        "Conflicts are recorded by the system only.",
+    )
+    _need(
+        state.custodian.includes(p.actor) or p.actor.role is Role.SUPERVISOR,
+        "not_custodian",
+        "You do not hold this item.",
+    )
+    return _conflict(state, event_id, "moved_meanwhile")
+
+
 def _confirm(state: ItemState, p: Proposal, event_id: int) -> Decision:
     offer = state.offer
     _need(offer is not None, "no_offer", "Nobody has offered this item to you.")
     assert offer is not None
     _need(p.follows is not None, "follows", "A confirmation must name the offer it confirms.")
-    if p.follows != offer.event_id:
-        return _conflict(state, event_id, "offer_superseded")
     _need(
         offer.receiver.includes(p.actor), "not_receiver", "This item was offered to someone else."
     )

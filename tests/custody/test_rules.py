@@ -48,6 +48,7 @@ def attempts(draw: st.DrawFn, heads: list[int]) -> Proposal:
         receiver_is_agency=receiver is not None and receiver.unit_id == 40,
         new_custodian=draw(st.none() | st.sampled_from(PARTIES)),
         corrects=draw(st.none() | st.integers(1, 5)),
+        followed_offer_to=draw(st.none() | st.sampled_from(PARTIES)),
     )
 
 
@@ -92,7 +93,7 @@ def test_exactly_one_custodian_whatever_people_try(data: st.DataObject) -> None:
             if p.kind in rules.CONFIRMING_KINDS:
                 assert before.offer is not None
                 assert before.offer.receiver.includes(p.actor)
-                assert p.follows == before.offer.event_id == before.head_event_id
+                assert p.follows == before.head_event_id
         if before.disputed and not isinstance(decision, Conflict):
             assert p.kind in {
                 EventKind.INCIDENT_OPENED,
@@ -127,9 +128,31 @@ def test_confirm_moves_custody_and_a_second_confirm_conflicts() -> None:
     )
     first = _ok(offered, Proposal(EventKind.HANDOVER_CONFIRMED, ACTORS[1], follows=2), 3)
     assert first.custodian == Party(2, 20) and first.phase is Phase.IN_TRANSIT
-    second = decide(first, Proposal(EventKind.HANDOVER_CONFIRMED, ACTORS[2], follows=2), 4)
+    second = decide(
+        first,
+        Proposal(
+            EventKind.HANDOVER_CONFIRMED, ACTORS[2], follows=2, followed_offer_to=Party(None, 20)
+        ),
+        4,
+    )
     assert isinstance(second, Conflict)
     assert second.state.disputed and second.state.custodian == Party(2, 20)
+
+
+def test_strangers_with_a_stale_view_are_refused_not_recorded() -> None:
+    state = _ok(_open(), Proposal(EventKind.DEPARTED, ACTORS[0]), 2)
+    for p in (
+        Proposal(EventKind.DEPARTED, ACTORS[3], follows=1),
+        Proposal(EventKind.HANDOVER_CONFIRMED, ACTORS[1], follows=1),
+        Proposal(
+            EventKind.HANDOVER_CONFIRMED, ACTORS[1], follows=1, followed_offer_to=Party(None, 30)
+        ),
+    ):
+        try:
+            decide(state, p, 3)
+        except RuleViolation:
+            continue
+        raise AssertionError(f"{p} was not refused")
 
 
 def test_only_the_named_receiver_confirms() -> None:
@@ -148,17 +171,30 @@ def test_a_disputed_item_waits_for_a_supervisor() -> None:
     offered = _ok(
         _open(), Proposal(EventKind.HANDOVER_OFFERED, ACTORS[0], receiver=Party(None, 20)), 2
     )
-    disputed = decide(offered, Proposal(EventKind.HANDOVER_CONFIRMED, ACTORS[1], follows=1), 3)
+    # The giver changes their mind and offers it to the post office instead...
+    reoffered = _ok(
+        offered, Proposal(EventKind.HANDOVER_OFFERED, ACTORS[0], receiver=Party(None, 30)), 3
+    )
+    # ...while the postal worker, offline, confirms the first offer.
+    disputed = decide(
+        reoffered,
+        Proposal(
+            EventKind.HANDOVER_CONFIRMED, ACTORS[1], follows=2, followed_offer_to=Party(None, 20)
+        ),
+        4,
+    )
     assert isinstance(disputed, Conflict)
     state = disputed.state
     try:
-        decide(state, Proposal(EventKind.DEPARTED, ACTORS[0]), 4)
+        decide(state, Proposal(EventKind.DEPARTED, ACTORS[0]), 5)
     except RuleViolation as exc:
         assert exc.code == "disputed"
+    else:
+        raise AssertionError("a disputed item moved")
     resolved = _ok(
         state,
         Proposal(EventKind.INCIDENT_RESOLVED, ACTORS[5], new_custodian=Party(2, 20)),
-        4,
+        5,
     )
     assert not resolved.disputed and resolved.custodian == Party(2, 20)
 

@@ -1,0 +1,253 @@
+"""JSON API v1: device tokens, scans, what I hold, an item's timeline.
+
+Authentication: ``Authorization: Bearer <token>`` (devices), or the browser's
+session with an ``X-CSRFToken`` header (the scanner page). Every write carries
+a client-generated ``client_id`` and is idempotent (DESIGN.md rule 5).
+Errors are ``{"error": {"code": ..., "message": ..., "fields": {...}}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from postal_tracker import db
+from postal_tracker.api import schemas
+from postal_tracker.api.tokens import issue_token, revoke_token, user_for_token
+from postal_tracker.auth.models import User
+from postal_tracker.auth.service import AccountLocked, actor_for, authenticate, find_user
+from postal_tracker.config import Settings
+from postal_tracker.custody.access import holdings, item_by_code
+from postal_tracker.custody.errors import LedgerError
+from postal_tracker.custody.ledger import Scan, previous_answer, record
+from postal_tracker.custody.models import CustodyEvent, Item
+from postal_tracker.custody.rules import EventKind
+from postal_tracker.extensions import csrf, limiter
+from postal_tracker.units.models import Unit, UnitKind
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # bearer tokens are not ambient credentials; sessions are checked below
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, fields: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError) -> ResponseReturnValue:
+    body: dict[str, Any] = {"code": exc.code, "message": exc.message}
+    if exc.fields:
+        body["fields"] = exc.fields
+    return jsonify(error=body), exc.status
+
+
+@bp.errorhandler(LedgerError)
+def _ledger_error(exc: LedgerError) -> ResponseReturnValue:
+    return jsonify(error={"code": exc.code, "message": exc.message}), exc.status
+
+
+def parse_body(model: type[BaseModel]) -> Any:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "bad_json", "The body must be a JSON object.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ApiError(
+            422, "invalid", "Some fields are wrong.", schemas.field_errors(exc)
+        ) from None
+
+
+def api_user() -> User:
+    """The caller, by bearer token or by browser session (with CSRF)."""
+    if "api_user" in g:
+        user: User = g.api_user
+        return user
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        found = user_for_token(db.session(), header.removeprefix("Bearer ").strip())
+        if found is None:
+            raise ApiError(401, "unauthorized", "The token is unknown or revoked.")
+        g.api_user = found
+        return found
+    if current_user.is_authenticated:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            csrf.protect()
+        g.api_user = current_user._get_current_object()
+        return g.api_user  # type: ignore[no-any-return]
+    raise ApiError(401, "unauthorized", "Send a bearer token (POST /api/v1/tokens) or log in.")
+
+
+@bp.post("/tokens")
+@limiter.limit("10 per minute")
+def create_token() -> ResponseReturnValue:
+    body = parse_body(schemas.TokenRequest)
+    settings: Settings = current_app.config["SETTINGS"]
+    session = db.session()
+    try:
+        user = authenticate(
+            session,
+            body.username,
+            body.password,
+            max_failures=settings.login_max_failures,
+            window_seconds=settings.login_window_seconds,
+        )
+    except AccountLocked:
+        raise ApiError(429, "locked", "Too many failed attempts; try again later.") from None
+    if user is None:
+        db.keep_writes_despite_error()  # count the failure
+        raise ApiError(401, "bad_credentials", "Wrong username or password.")
+    row, clear = issue_token(session, user, body.device_name)
+    return jsonify(id=row.id, token=clear, user=_user_json(user)), 201
+
+
+@bp.delete("/tokens/<int:token_id>")
+def delete_token(token_id: int) -> ResponseReturnValue:
+    if not revoke_token(db.session(), api_user(), token_id):
+        raise ApiError(404, "not_found", "No such token.")
+    return "", 204
+
+
+@bp.post("/scans")
+def post_scan() -> ResponseReturnValue:
+    user = api_user()
+    body: schemas.ScanRequest = parse_body(schemas.ScanRequest)
+    session = db.session()
+    receiver = _party(session, body.receiver, "receiver")
+    custodian = _party(session, body.new_custodian, "new_custodian")
+    data: dict[str, Any] = {}
+    if body.incident:
+        data["incident"] = body.incident.model_dump(mode="json", exclude_none=True)
+    if body.note:
+        data["note"] = body.note
+    if body.geo:
+        data["geo"] = body.geo.model_dump(mode="json", exclude_none=True)
+    scan = Scan(
+        client_id=body.client_id,
+        tracking_code=body.tracking_code,
+        kind=EventKind(body.kind.value),
+        device_time=body.device_time,
+        follows=body.follows,
+        receiver_user_id=receiver[0],
+        receiver_unit_id=receiver[1],
+        receiver_is_agency=receiver[2],
+        new_custodian_user_id=custodian[0],
+        new_custodian_unit_id=custodian[1],
+        corrects=body.corrects,
+        data=data,
+    )
+    answer = previous_answer(session, actor_for(session, user), scan)
+    if answer is None:
+        # A retry gets its first answer even if the item has since left the
+        # caller's scope; anything new must be within it.
+        if item_by_code(session, user, body.tracking_code) is None:
+            raise ApiError(
+                404, "not_found", "No item with this tracking code in your area of work."
+            )
+        acting_unit = receiver_unit_for(session, user, body.tracking_code)
+        answer = record(session, actor_for(session, user, acting_unit), scan)
+    if answer.status == 409:
+        db.keep_writes_despite_error()  # the conflicting scan is evidence
+    status = 200 if answer.replayed and answer.status < 300 else answer.status
+    response = jsonify(answer.body)
+    response.status_code = status
+    if answer.replayed:
+        response.headers["Idempotent-Replay"] = "true"
+    return response
+
+
+def receiver_unit_for(session: Session, user: User, code: str) -> int | None:
+    """When confirming, act for the office the item was offered to."""
+    item = session.scalars(select(Item).where(Item.tracking_code == code)).first()
+    return item.offered_to_unit_id if item else None
+
+
+def _party(
+    session: Session, ref: schemas.PartyRef | None, field: str
+) -> tuple[int | None, int | None, bool]:
+    if ref is None or (not ref.username and not ref.unit_code):
+        return None, None, False
+    user_id = unit_id = None
+    is_agency = False
+    if ref.username:
+        person = find_user(session, ref.username)
+        if person is None or not person.active:
+            raise ApiError(422, "invalid", "Unknown person.", {f"{field}.username": "no such user"})
+        user_id = person.id
+    if ref.unit_code:
+        unit = session.scalars(select(Unit).where(Unit.code == ref.unit_code)).first()
+        if unit is None or not unit.active:
+            raise ApiError(
+                422, "invalid", "Unknown office.", {f"{field}.unit_code": "no such unit"}
+            )
+        unit_id, is_agency = unit.id, unit.kind is UnitKind.AGENCY
+    return user_id, unit_id, is_agency
+
+
+@bp.get("/holdings")
+def get_holdings() -> ResponseReturnValue:
+    held, offered = holdings(db.session(), api_user())
+    return jsonify(held=[_item_json(i) for i in held], offered=[_item_json(i) for i in offered])
+
+
+@bp.get("/items/<code>")
+def get_item(code: str) -> ResponseReturnValue:
+    session = db.session()
+    item = item_by_code(session, api_user(), code.strip().upper())
+    if item is None:
+        raise ApiError(404, "not_found", "No item with this tracking code in your area of work.")
+    events = session.scalars(
+        select(CustodyEvent).where(CustodyEvent.item_id == item.id).order_by(col(CustodyEvent.seq))
+    ).all()
+    return jsonify(item=_item_json(item), events=[_event_json(e) for e in events])
+
+
+def _item_json(item: Item) -> dict[str, Any]:
+    return {
+        "tracking_code": item.tracking_code,
+        "kind": str(item.kind),
+        "phase": str(item.phase),
+        "custodian_user_id": item.custodian_user_id,
+        "custodian_unit_id": item.custodian_unit_id,
+        "custody_since": item.custody_since.isoformat() if item.custody_since else None,
+        "offer_event_id": item.offer_event_id,
+        "offered_to_user_id": item.offered_to_user_id,
+        "offered_to_unit_id": item.offered_to_unit_id,
+        "disputed": item.disputed,
+        "head_event_id": item.head_event_id,
+    }
+
+
+def _event_json(e: CustodyEvent) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "seq": e.seq,
+        "kind": str(e.kind),
+        "client_id": e.client_id,
+        "actor_user_id": e.actor_user_id,
+        "actor_unit_id": e.actor_unit_id,
+        "counterpart_user_id": e.counterpart_user_id,
+        "counterpart_unit_id": e.counterpart_unit_id,
+        "follows": e.follows_event_id,
+        "device_time": e.device_time.isoformat(),
+        "device_utc_offset_min": e.device_utc_offset_min,
+        "server_time": e.server_time.isoformat(),
+        "hash": e.hash,
+    }
+
+
+def _user_json(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "full_name": user.full_name,
+        "role": str(user.role),
+    }

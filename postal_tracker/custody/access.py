@@ -1,0 +1,58 @@
+"""Which items a person may see and scan, and what they hold."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from postal_tracker.auth.models import User
+from postal_tracker.auth.scope import visible_dossier
+from postal_tracker.auth.service import unit_ids_of
+from postal_tracker.custody.models import Item
+
+
+def item_by_code(session: Session, user: User, code: str) -> Item | None:
+    """The item if it exists and ``user`` may see it; None answers 404 either way.
+
+    Besides the dossier scope, anyone may see what they (or their office)
+    hold or are offered: the receiver of a handover must be able to confirm it.
+    """
+    item = session.scalars(select(Item).where(Item.tracking_code == code)).first()
+    if item is None:
+        return None
+    if user.id in (item.custodian_user_id, item.offered_to_user_id):
+        return item
+    units = set(unit_ids_of(session, user))
+    if {item.custodian_unit_id, item.offered_to_unit_id} & units:
+        return item
+    if visible_dossier(session, user, item.dossier_id) is not None:
+        return item
+    return None
+
+
+def holdings(session: Session, user: User) -> tuple[list[Item], list[Item]]:
+    """(items ``user`` holds, items offered to ``user`` or their offices),
+    the longest-held first."""
+    units = unit_ids_of(session, user)
+    held = session.scalars(
+        select(Item)
+        .where(
+            or_(
+                col(Item.custodian_user_id) == user.id,
+                (col(Item.custodian_user_id).is_(None)) & col(Item.custodian_unit_id).in_(units),
+            )
+        )
+        .order_by(col(Item.custody_since))
+    ).all()
+    offered = session.scalars(
+        select(Item)
+        .where(
+            or_(
+                col(Item.offered_to_user_id) == user.id,
+                col(Item.offered_to_user_id).is_(None) & col(Item.offered_to_unit_id).in_(units),
+            )
+        )
+        .order_by(col(Item.id))
+    ).all()
+    return list(held), list(offered)
