@@ -27,8 +27,9 @@ anything else, so ``slip_url`` upper-cases the whole URL:
 so the browser lands on ``https://dvc.example.vn/V/AEB2...``; the app must
 therefore route both ``/v/<token>`` and ``/V/<token>``, and any path prefix in
 the base URL must be routed in upper case too. With a 40-character base URL
-the whole text is a version 7 QR at error correction M (version 10 holds 311
-characters, so base URLs up to 172 characters still fit).
+the whole text (179 characters) is a version 8 QR at error correction M (39
+characters or fewer make version 7; version 10 holds 311, so base URLs up to
+172 characters still fit).
 
 **Case on input.** Base32 is case-insensitive and the signature covers the
 decoded bytes, so a lower-case or mixed-case token (a scanner in the wrong
