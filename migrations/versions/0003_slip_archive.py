@@ -1,4 +1,4 @@
-"""Slip archive and tracking code pool (issue 3)
+"""Slip archive and tracking code pool (issue 3); the sender's optional email
 
 Revision ID: 0003
 Revises: 0002
@@ -17,9 +17,21 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Plain ALTER TABLE, not batch mode: SQLite's batch mode rebuilds the table and
+# would drop its no-delete trigger.
+
+
 def upgrade() -> None:
-    pass
+    op.add_column(
+        "dossier",
+        sa.Column(
+            "sender_email",
+            sqlmodel.sql.sqltypes.AutoString(length=254),
+            nullable=False,
+            server_default="",
+        ),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_column("dossier", "sender_email")

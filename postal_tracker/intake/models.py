@@ -26,6 +26,7 @@ class Dossier(SQLModel, table=True):
     sender_phone: str = Field(max_length=20, index=True)  # E.164, e.g. +84912345678
     sender_address: str = Field(max_length=400)
     sender_id_number: str = Field(default="", max_length=20)
+    sender_email: str = Field(default="", max_length=254)  # optional, for notices
     authorised: bool = False  # acting under someone's authorisation
     principal_name: str = Field(default="", max_length=200)
     # Procedure
