@@ -40,8 +40,8 @@ def test_first_use_creates_a_private_key_only_the_owner_can_read(tmp_path: Path)
 
 
 def test_published_keys_name_each_key_and_its_period(keyring: KeyRing) -> None:
-    document = published(keyring)
-    [key] = document["keys"]  # type: ignore[misc]
+    document = keyring.public_keys_json()
+    [key] = document["keys"]
     assert key["kid"] == keyring.active.key_id
     assert key["kty"] == "OKP" and key["crv"] == "Ed25519" and key["alg"] == "EdDSA"
     assert key["valid_from"] == "2025-11-27T07:05:30Z"
