@@ -9,9 +9,9 @@ Anything else answers 404, exactly like a dossier that does not exist.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy import ColumnElement, Table, false, or_, true
 from sqlalchemy.orm import Session
-from sqlmodel import col, exists, select
+from sqlmodel import SQLModel, col, exists, select
 
 from postal_tracker.auth.models import Role, User
 from postal_tracker.auth.service import unit_ids_of, units_of
@@ -20,8 +20,24 @@ from postal_tracker.intake.models import Dossier
 from postal_tracker.units.service import units_under
 
 
-def _item_where(*conds: ColumnElement[bool]) -> ColumnElement[bool]:
-    return exists(select(Item.id).where(Item.dossier_id == Dossier.id, or_(*conds)))
+def table_of(model: type[SQLModel]) -> Table:
+    table: Table = SQLModel.metadata.tables[str(model.__tablename__)]
+    return table
+
+
+_HELD = table_of(Item).alias("held_item")
+
+
+def _any_item(*conds: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Some item of the dossier meets one of ``conds`` (on ``_HELD``'s columns).
+
+    The subquery reads an alias of the item table and correlates only to the
+    dossier, so it stays correct inside a query that also joins ``item``."""
+    return exists(
+        select(_HELD.c.id)
+        .where(_HELD.c.dossier_id == table_of(Dossier).c.id, or_(*conds))
+        .correlate(table_of(Dossier))
+    )
 
 
 def dossier_filter(session: Session, user: User) -> ColumnElement[bool]:
@@ -39,22 +55,22 @@ def dossier_filter(session: Session, user: User) -> ColumnElement[bool]:
         return col(Dossier.agency_id).in_(unit_ids)
     if user.role is Role.POSTAL_WORKER:
         return or_(
-            Dossier.intake_user_id == user.id,
-            _item_where(Item.custodian_user_id == user.id, Item.offered_to_user_id == user.id),
+            col(Dossier.intake_user_id) == user.id,
+            _any_item(_HELD.c.custodian_user_id == user.id, _HELD.c.offered_to_user_id == user.id),
         )
     if user.role is Role.POST_OFFICE_CLERK:
         return or_(
             col(Dossier.intake_unit_id).in_(unit_ids),
-            _item_where(
-                col(Item.custodian_unit_id).in_(unit_ids),
-                col(Item.offered_to_unit_id).in_(unit_ids),
+            _any_item(
+                _HELD.c.custodian_unit_id.in_(unit_ids),
+                _HELD.c.offered_to_unit_id.in_(unit_ids),
             ),
         )
     # Supervisor: anything taken in, addressed to, or held within the region.
     return or_(
         col(Dossier.intake_unit_id).in_(unit_ids),
         col(Dossier.agency_id).in_(unit_ids),
-        _item_where(col(Item.custodian_unit_id).in_(unit_ids)),
+        _any_item(_HELD.c.custodian_unit_id.in_(unit_ids)),
     )
 
 

@@ -41,7 +41,9 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    assert user.id is not None
     for unit in units:
+        assert unit.id is not None, "units are flushed before members are added"
         session.add(Membership(user_id=user.id, unit_id=unit.id))
     session.flush()
     return user

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -60,12 +70,16 @@ def login() -> ResponseReturnValue:
         except AccountLocked:
             user = None
             form.form_errors.append(
-                str(_l("Too many failed attempts. This account is locked for 15 minutes."))
+                _(
+                    "Too many failed attempts. This account is locked; "
+                    "try again in %(minutes)d minutes.",
+                    minutes=max(1, settings.login_window_seconds // 60),
+                )
             )
             status = 429
         else:
             if user is None:
-                form.form_errors.append(str(_l("Wrong username or password.")))
+                form.form_errors.append(_("Wrong username or password."))
                 status = 401
                 # The failure counter must be saved even though we answer 401.
                 db.keep_writes_despite_error()
@@ -85,12 +99,18 @@ def login() -> ResponseReturnValue:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths, so a login link cannot send people elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//"):
+    """Only same-site paths, so a login link cannot send people elsewhere.
+    Browsers read a backslash as a slash and drop tabs and newlines, so a
+    backslash or a control character in the path could lead off the site too."""
+    if target and target.startswith("/") and _plain_path(target):
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc:
+        if not parts.scheme and not parts.netloc and not target.startswith("//"):
             return target
     return url_for("pages.home")
+
+
+def _plain_path(target: str) -> bool:
+    return "\\" not in target and all(ch.isprintable() and not ch.isspace() for ch in target)
 
 
 @bp.post("/logout")
@@ -101,7 +121,7 @@ def logout() -> ResponseReturnValue:
     session.clear()
     if locale:
         session["locale"] = locale
-    flash(str(_l("You have logged out.")), "info")
+    flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import or_
+from sqlalchemy import ColumnElement, or_
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -14,6 +15,7 @@ from postal_tracker.auth.models import User
 from postal_tracker.auth.scope import dossier_filter
 from postal_tracker.custody.models import CustodyEvent, Item
 from postal_tracker.intake.models import Dossier, DossierDocument
+from postal_tracker.intake.search_text import fold, folded
 from postal_tracker.phones import InvalidPhone, parse_vn_phone
 from postal_tracker.units.models import Unit
 
@@ -28,8 +30,9 @@ class DossierRow:
 
 
 def search_dossiers(session: Session, user: User, query: str = "") -> list[DossierRow]:
-    """Dossiers in ``user``'s scope, newest first, matching a tracking code, a
-    sender's name or phone number when ``query`` is given."""
+    """Dossiers in ``user``'s scope, newest first, matching a tracking code (or
+    its beginning), a sender's name (ignoring case and accents) or phone number
+    (in any common way of writing it) when ``query`` is given."""
     stmt = (
         select(Dossier, Item)
         .join(Item, col(Item.dossier_id) == Dossier.id, isouter=True)
@@ -39,16 +42,21 @@ def search_dossiers(session: Session, user: User, query: str = "") -> list[Dossi
     )
     query = query.strip()
     if query:
-        conds = [col(Dossier.sender_name).ilike(f"%{_escape_like(query)}%", escape="\\")]
-        code = s10.normalise(query)
-        if len(code) >= 4 and code[:2].isalpha():
-            conds.append(col(Item.tracking_code).startswith(code))
-        try:
-            conds.append(Dossier.sender_phone == parse_vn_phone(query))
-        except InvalidPhone:
-            pass
-        stmt = stmt.where(or_(*conds))
+        stmt = stmt.where(or_(*_matches(query)))
     return [DossierRow(d, i) for d, i in session.execute(stmt).all()]
+
+
+def _matches(query: str) -> list[ColumnElement[bool]]:
+    name = fold(query)
+    conds: list[ColumnElement[bool]] = [
+        folded(Dossier.sender_name).like(f"%{_escape_like(name)}%", escape="\\")
+    ]
+    code = s10.normalise(query)
+    if len(code) >= 4 and code[:2].isalpha() and code.isascii():
+        conds.append(col(Item.tracking_code).startswith(code, autoescape=True))
+    with contextlib.suppress(InvalidPhone):
+        conds.append(col(Dossier.sender_phone) == parse_vn_phone(query))
+    return conds
 
 
 def _escape_like(text: str) -> str:
@@ -88,8 +96,12 @@ def timeline(session: Session, dossier: Dossier) -> list[TimelineEntry]:
         .where(Item.dossier_id == dossier.id)
         .order_by(col(CustodyEvent.server_time), col(CustodyEvent.id))
     ).all()
-    users = _by_id(session, User, {e.actor_user_id for e, _ in rows} | {e.counterpart_user_id for e, _ in rows})
-    units = _by_id(session, Unit, {e.actor_unit_id for e, _ in rows} | {e.counterpart_unit_id for e, _ in rows})
+    users = _by_id(
+        session, User, {e.actor_user_id for e, _ in rows} | {e.counterpart_user_id for e, _ in rows}
+    )
+    units = _by_id(
+        session, Unit, {e.actor_unit_id for e, _ in rows} | {e.counterpart_unit_id for e, _ in rows}
+    )
     return [
         TimelineEntry(
             event=e,

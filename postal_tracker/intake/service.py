@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
-from sqlmodel import select
+from sqlmodel import col, select
 
 from postal_tracker.custody.codes import allocate_tracking_code
 from postal_tracker.custody.ledger import open_item
 from postal_tracker.custody.models import CustodyEvent, Item, ItemKind
 from postal_tracker.custody.rules import Actor, EventKind
 from postal_tracker.intake.models import DeliveryPreference, Dossier, DossierDocument
+from postal_tracker.phones import InvalidPhone, parse_vn_phone
 from postal_tracker.units.models import Unit, UnitKind
 
 
@@ -74,9 +75,14 @@ def take_in(
         raise IntakeError("intake_unit_id", "You do not belong to this office.")
     if not record.documents:
         raise IntakeError("documents", "List at least one document.")
+    try:
+        # Stored in E.164 whoever calls, so that a search finds it however typed.
+        phone = parse_vn_phone(record.sender_phone)
+    except InvalidPhone:
+        raise IntakeError("sender_phone", "Not a Vietnamese phone number.") from None
     dossier = Dossier(
         sender_name=record.sender_name.strip(),
-        sender_phone=record.sender_phone,
+        sender_phone=phone,
         sender_address=record.sender_address.strip(),
         sender_id_number=record.sender_id_number,
         authorised=record.authorised,
@@ -84,7 +90,7 @@ def take_in(
         procedure_code=record.procedure_code,
         procedure_name=record.procedure_name.strip(),
         procedure_field=record.procedure_field.strip(),
-        agency_id=agency.id,
+        agency_id=_id(agency),
         fee_vnd=record.fee_vnd,
         postage_vnd=record.postage_vnd,
         seal_number=record.seal_number,
@@ -101,7 +107,7 @@ def take_in(
     for position, line in enumerate(record.documents, start=1):
         session.add(
             DossierDocument(
-                dossier_id=dossier.id,
+                dossier_id=_id(dossier),
                 position=position,
                 name=line.name.strip(),
                 originals=line.originals,
@@ -112,7 +118,7 @@ def take_in(
         )
     item = Item(
         tracking_code=allocate_tracking_code(session, tracking_prefix, tracking_country),
-        dossier_id=dossier.id,
+        dossier_id=_id(dossier),
         kind=ItemKind.DOSSIER,
     )
     session.add(item)
@@ -130,10 +136,29 @@ def take_in(
     return dossier, item
 
 
-def dossier_for_client_id(session: Session, client_id: str) -> int | None:
-    """The dossier already saved under this form's client id (a double submit)."""
-    return session.scalars(
-        select(Item.dossier_id)
-        .join(CustodyEvent, CustodyEvent.item_id == Item.id)
+def _id(row: Unit | Dossier) -> int:
+    assert row.id is not None, "flushed rows have ids"
+    return row.id
+
+
+@dataclass(frozen=True)
+class EarlierUse:
+    """A client id that was used before: by this very intake form sent again
+    (``same_intake``), or by some other write (a reused id, refused)."""
+
+    dossier_id: int
+    same_intake: bool
+
+
+def earlier_use(session: Session, client_id: str, user_id: int) -> EarlierUse | None:
+    """What was already saved under this form's client id, if anything."""
+    row = session.execute(
+        select(Item.dossier_id, CustodyEvent.kind, CustodyEvent.actor_user_id)
+        .join(CustodyEvent, col(CustodyEvent.item_id) == Item.id)
         .where(CustodyEvent.client_id == client_id)
     ).first()
+    if row is None:
+        return None
+    dossier_id, kind, actor_user_id = row
+    same = EventKind(kind) is EventKind.ACCEPTED and actor_user_id == user_id
+    return EarlierUse(dossier_id=dossier_id, same_intake=same)

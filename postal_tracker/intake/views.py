@@ -9,9 +9,12 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
 from wtforms import StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from postal_tracker import db
@@ -19,14 +22,16 @@ from postal_tracker.auth.models import Role, User
 from postal_tracker.auth.scope import visible_dossier
 from postal_tracker.auth.service import actor_for, units_of
 from postal_tracker.config import Settings
+from postal_tracker.custody.errors import IdempotencyMismatch
+from postal_tracker.custody.ledger import MAX_CLOCK_AHEAD
 from postal_tracker.intake import queries
-from postal_tracker.intake.forms import IntakeForm
+from postal_tracker.intake.forms import IntakeForm, id_number, seal_number
 from postal_tracker.intake.models import DeliveryPreference
 from postal_tracker.intake.service import (
     DocumentLine,
     IntakeError,
     IntakeRecord,
-    dossier_for_client_id,
+    earlier_use,
     take_in,
 )
 from postal_tracker.phones import mask_phone, national
@@ -43,7 +48,9 @@ def _user() -> User:
 
 
 class SearchForm(FlaskForm):
-    q = StringField(validators=[Length(max=100)])
+    q = StringField(
+        validators=[Length(max=100, message=_l("Use at most %(max)d characters.", max=100))]
+    )
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -51,11 +58,20 @@ class SearchForm(FlaskForm):
 def index() -> ResponseReturnValue:
     # Search is a POST: a name or phone number must never end up in a URL.
     form = SearchForm()
-    query = form.q.data or "" if form.validate_on_submit() else ""
+    query = (form.q.data or "") if form.validate_on_submit() else ""
     rows = queries.search_dossiers(db.session(), _user(), query)
     return render_template(
         "dossiers/index.html", form=form, rows=rows, query=query, mask_phone=mask_phone
     )
+
+
+# Messages for what only the database can tell, by the field they belong to.
+_INTAKE_ERRORS = {
+    "agency_id": _l("Choose an agency from the list."),
+    "intake_unit_id": _l("Choose one of your offices."),
+    "documents": _l("List at least one document."),
+    "sender_phone": _l("Enter a valid Vietnamese phone number, e.g. 0912 345 678."),
+}
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -66,21 +82,16 @@ def new() -> ResponseReturnValue:
         abort(404)
     session = db.session()
     form = IntakeForm()
-    offices = units_of(session, user)
-    form.intake_unit_id.choices = [(u.id, u.name) for u in offices if u.id is not None]
-    form.agency_id.choices = [(0, _("Choose the agency"))] + [
-        (a.id, a.name) for a in agencies(session) if a.id is not None
-    ]
+    _fill_choices(form, session, user)
     if request.method == "GET":
         form.client_id.data = str(uuid.uuid4())
-        return render_template("dossiers/new.html", form=form)
+        return _intake_page(form)
     if not form.validate_on_submit():
-        return render_template("dossiers/new.html", form=form), 422
+        return _intake_page(form, 422)
     client_id = _client_id(form.client_id.data)
-    already = dossier_for_client_id(session, client_id)
-    if already is not None:
-        # The same form sent twice (double tap, retry): show what was saved.
-        return redirect(url_for("dossiers.show", dossier_id=already))
+    earlier = _earlier_use(form, session, client_id, user)
+    if earlier is not None:
+        return earlier
     settings: Settings = current_app.config["SETTINGS"]
     try:
         dossier, item = take_in(
@@ -94,12 +105,46 @@ def new() -> ResponseReturnValue:
         )
     except IntakeError as exc:
         field = getattr(form, exc.field, None)
-        message = _("Choose an agency from the list.") if exc.field == "agency_id" else exc.message
         if field is not None:
-            field.errors = [*field.errors, message]
-        return render_template("dossiers/new.html", form=form), 422
+            field.errors = [*field.errors, str(_INTAKE_ERRORS.get(exc.field, exc.message))]
+        return _intake_page(form, 422)
+    except IdempotencyMismatch:
+        # The same form raced itself (two taps on PostgreSQL): drop this
+        # attempt's rows and show what the first one saved.
+        session.rollback()
+        return _earlier_use(form, session, client_id, user) or _intake_page(form, 422)
     flash(_("Dossier saved. Tracking code: %(code)s", code=item.tracking_code), "success")
     return redirect(url_for("dossiers.show", dossier_id=dossier.id))
+
+
+def _fill_choices(form: IntakeForm, session: Session, user: User) -> None:
+    form.intake_unit_id.choices = [
+        SelectChoice(u.id, u.name) for u in units_of(session, user) if u.id is not None
+    ]
+    form.agency_id.choices = [SelectChoice(0, _("Choose the agency"))] + [
+        SelectChoice(a.id, a.name) for a in agencies(session) if a.id is not None
+    ]
+
+
+def _intake_page(form: IntakeForm, status: int = 200) -> ResponseReturnValue:
+    return render_template("dossiers/new.html", form=form), status
+
+
+def _earlier_use(
+    form: IntakeForm, session: Session, client_id: str, user: User
+) -> ResponseReturnValue | None:
+    """The answer for a form whose client id was used before, or None."""
+    assert user.id is not None
+    earlier = earlier_use(session, client_id, user.id)
+    if earlier is None:
+        return None
+    if earlier.same_intake:
+        # The same form sent twice (double tap, retry): show what was saved.
+        return redirect(url_for("dossiers.show", dossier_id=earlier.dossier_id))
+    form.form_errors.append(
+        _("This form was already used for something else. Reload the page and enter it again.")
+    )
+    return _intake_page(form, 422)
 
 
 @bp.get("/<int:dossier_id>")
@@ -125,7 +170,7 @@ def _record(form: IntakeForm) -> IntakeRecord:
         sender_name=form.sender_name.data or "",
         sender_phone=form.sender_phone.data or "",
         sender_address=form.sender_address.data or "",
-        sender_id_number=form.sender_id_number.data or "",
+        sender_id_number=id_number(form.sender_id_number.data or ""),
         authorised=bool(form.authorised.data),
         principal_name=form.principal_name.data or "",
         procedure_code=form.procedure_code.data or "",
@@ -144,7 +189,7 @@ def _record(form: IntakeForm) -> IntakeRecord:
         ),
         fee_vnd=form.fee_vnd.data or 0,
         postage_vnd=form.postage_vnd.data or 0,
-        seal_number=form.seal_number.data or "",
+        seal_number=seal_number(form.seal_number.data or ""),
         delivery_preference=DeliveryPreference(form.delivery_preference.data),
         delivery_address=form.delivery_address.data or "",
         note=form.note.data or "",
@@ -168,6 +213,11 @@ def _device_time(raw: str | None) -> datetime:
             value = datetime.fromisoformat(raw)
         except ValueError:
             value = None
-        if value is not None and value.tzinfo is not None:
+        # A clock far ahead is wrong, not early: keep the server's time then.
+        if value is not None and value.tzinfo is not None and value <= _latest_device_time():
             return value
     return datetime.now(VN_TIME)
+
+
+def _latest_device_time() -> datetime:
+    return datetime.now(VN_TIME) + MAX_CLOCK_AHEAD

@@ -42,8 +42,10 @@ def init_app(app: Flask) -> None:
     def csrf_error(exc: CSRFError) -> ResponseReturnValue:
         return _render(
             400,
-            _("This form has expired or was not sent from this site. Reload the page and "
-              "send it again."),
+            _(
+                "This form has expired or was not sent from this site. Reload the page and "
+                "send it again."
+            ),
         )
 
     @app.errorhandler(HTTPException)

@@ -4,12 +4,12 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import text
+from sqlmodel import col, func, or_, select
 
 from postal_tracker import db
 from postal_tracker.auth.service import units_of
 from postal_tracker.custody.models import Item
 from postal_tracker.intake.views import INTAKE_ROLES
-from sqlmodel import col, func, or_, select
 
 bp = Blueprint("pages", __name__)
 
