@@ -1,0 +1,406 @@
+"""Taking a dossier in through the page: one transaction on success; on any
+bad field, its own message beside it, 422, and nothing written."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from postal_tracker import s10
+from postal_tracker.intake.forms import MAX_DOCUMENTS
+from tests.conftest import Browser
+from tests.web.conftest import document_row, error_for, translated
+
+REQUIRED = "This field is required."
+COUNT = "Enter a whole number from %(min)d to %(max)d."
+MONEY = "Enter an amount in đồng: a whole number, 0 or more."
+AGENCY = "Choose an agency from the list."
+PHONE = "Enter a valid Vietnamese phone number, e.g. 0912 345 678."
+ID_NUMBER = "An ID number has 12 digits (or 9 for an old ID card)."
+PRINCIPAL = "Name the person who gave the authorisation."
+SEAL = "A seal number has 3 to 32 letters, digits or dashes."
+CODE = "Use letters, digits, dots, dashes or slashes."
+NO_COPIES = "Count at least one original, certified copy or photocopy."
+DELIVERY = "Choose how the result is returned."
+ANY = {"min": 0, "max": 9999}
+ONE_UP = {"min": 1, "max": 9999}
+OFFICE = "Choose one of your offices."
+
+
+def _post_intake(b: Browser, data: dict[str, str]) -> Any:
+    return b.post("/dossiers/new", data, csrf="/dossiers/new")
+
+
+@pytest.mark.parametrize("username", ["canbo.trangxa", "buuta.donghy"])
+def test_intake_writes_dossier_documents_item_custody_and_event(
+    app: Flask,
+    as_user: Callable[[str], Browser],
+    intake_form: Callable[..., dict[str, str]],
+    unit_ids: dict[str, int],
+    row_counts: Callable[[], dict[str, int]],
+    username: str,
+) -> None:
+    office = "MC-TRANGXA" if username == "canbo.trangxa" else "BDVH-HOATRUNG"
+    before = row_counts()
+    b = as_user(username)
+    response = _post_intake(b, intake_form(intake_unit_id=unit_ids[office]))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert "/dossiers/" in response.headers["Location"]
+    assert row_counts() == {
+        "dossier": before["dossier"] + 1,
+        "dossier_document": before["dossier_document"] + 2,
+        "item": before["item"] + 1,
+        "custody_event": before["custody_event"] + 1,
+    }
+    with app.extensions["db_engine"].connect() as conn:
+        user_id = conn.execute(
+            sa.text('SELECT id FROM "user" WHERE username = :u'), {"u": username}
+        ).scalar_one()
+        dossier = conn.execute(sa.text("SELECT * FROM dossier ORDER BY id DESC")).mappings().first()
+        assert dossier is not None
+        assert dossier["sender_name"] == "Hoàng Thị Lụa"
+        assert dossier["sender_phone"] == "+84912345679"
+        assert dossier["seal_number"] == "NT-000123"
+        assert dossier["fee_vnd"] == 100_000 and dossier["postage_vnd"] == 26_000
+        assert dossier["intake_user_id"] == user_id
+        assert dossier["intake_unit_id"] == unit_ids[office]
+        # The result goes home, to the sender's address when no other is given.
+        assert dossier["delivery_address"] == dossier["sender_address"]
+        docs = conn.execute(
+            sa.text(
+                "SELECT position, name, originals, certified_copies, pages "
+                "FROM dossier_document WHERE dossier_id = :d ORDER BY position"
+            ),
+            {"d": dossier["id"]},
+        ).all()
+        assert [tuple(d) for d in docs] == [
+            (1, "Giấy đề nghị đăng ký hộ kinh doanh", 1, 0, 2),
+            (2, "Căn cước công dân", 0, 1, 1),
+        ]
+        item = (
+            conn.execute(sa.text("SELECT * FROM item WHERE dossier_id = :d"), {"d": dossier["id"]})
+            .mappings()
+            .one()
+        )
+        assert s10.validate(item["tracking_code"]) == item["tracking_code"]
+        assert item["tracking_code"].startswith("HC") and item["tracking_code"].endswith("VN")
+        assert item["custodian_user_id"] == user_id
+        assert item["custodian_unit_id"] == unit_ids[office]
+        assert item["phase"] == "accepted"
+        event = (
+            conn.execute(
+                sa.text("SELECT * FROM custody_event WHERE item_id = :i"), {"i": item["id"]}
+            )
+            .mappings()
+            .one()
+        )
+        assert event["kind"] == "accepted"
+        assert event["actor_user_id"] == user_id
+        assert event["device_utc_offset_min"] == 420
+    page = b.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert item["tracking_code"] in page
+
+
+def test_resubmitting_the_same_form_saves_once(
+    as_user: Callable[[str], Browser],
+    intake_form: Callable[..., dict[str, str]],
+    row_counts: Callable[[], dict[str, int]],
+) -> None:
+    b = as_user("canbo.trangxa")
+    data = intake_form()
+    before = row_counts()
+    first = _post_intake(b, data)
+    second = _post_intake(b, data)
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    assert row_counts()["dossier"] == before["dossier"] + 1
+    assert row_counts()["custody_event"] == before["custody_event"] + 1
+
+
+def test_a_client_id_used_by_someone_else_is_refused(
+    as_user: Callable[[str], Browser],
+    intake_form: Callable[..., dict[str, str]],
+    unit_ids: dict[str, int],
+    row_counts: Callable[[], dict[str, int]],
+) -> None:
+    data = intake_form()
+    assert _post_intake(as_user("canbo.trangxa"), data).status_code == 302
+    before = row_counts()
+    other = intake_form(client_id=data["client_id"], intake_unit_id=unit_ids["BD-DONGHY"])
+    response = _post_intake(as_user("buuta.donghy"), other)
+    assert response.status_code == 422
+    assert row_counts() == before
+
+
+def test_a_failure_half_way_writes_nothing(
+    app: Flask,
+    as_user: Callable[[str], Browser],
+    intake_form: Callable[..., dict[str, str]],
+    row_counts: Callable[[], dict[str, int]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    b = as_user("canbo.trangxa")
+    before = row_counts()
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("disk full")
+
+    # The last step of an intake fails after the dossier, documents and item
+    # were flushed: the request must not commit any of them.
+    monkeypatch.setattr("postal_tracker.intake.service.open_item", broken)
+    with pytest.raises(RuntimeError):
+        _post_intake(b, intake_form())
+    assert row_counts() == before
+
+
+# field id, overrides, English message, its variables
+BAD_INPUT: list[tuple[str, dict[str, Any], str, dict[str, Any]]] = [
+    ("sender_name", {"sender_name": ""}, REQUIRED, {}),
+    ("sender_name", {"sender_name": "   "}, REQUIRED, {}),
+    ("sender_name", {"sender_name": None}, REQUIRED, {}),
+    ("sender_phone", {"sender_phone": ""}, REQUIRED, {}),
+    ("sender_address", {"sender_address": ""}, REQUIRED, {}),
+    ("procedure_code", {"procedure_code": ""}, REQUIRED, {}),
+    ("procedure_name", {"procedure_name": ""}, REQUIRED, {}),
+    ("seal_number", {"seal_number": ""}, REQUIRED, {}),
+    (
+        "sender_phone",
+        {"sender_phone": "12345"},
+        "Enter a valid Vietnamese phone number, e.g. 0912 345 678.",
+        {},
+    ),
+    (
+        "sender_phone",
+        {"sender_phone": "0912 345"},
+        "Enter a valid Vietnamese phone number, e.g. 0912 345 678.",
+        {},
+    ),
+    (
+        "sender_phone",
+        {"sender_phone": "+1 202 555 0143"},
+        "Enter a valid Vietnamese phone number, e.g. 0912 345 678.",
+        {},
+    ),
+    (
+        "sender_phone",
+        {"sender_phone": "số điện thoại"},
+        "Enter a valid Vietnamese phone number, e.g. 0912 345 678.",
+        {},
+    ),
+    (
+        "sender_id_number",
+        {"sender_id_number": "12345"},
+        "An ID number has 12 digits (or 9 for an old ID card).",
+        {},
+    ),
+    (
+        "sender_id_number",
+        {"sender_id_number": "01918800012A"},
+        "An ID number has 12 digits (or 9 for an old ID card).",
+        {},
+    ),
+    (
+        "principal_name",
+        {"authorised": "y", "principal_name": ""},
+        "Name the person who gave the authorisation.",
+        {},
+    ),
+    (
+        "seal_number",
+        {"seal_number": "N 1"},
+        "A seal number has 3 to 32 letters, digits or dashes.",
+        {},
+    ),
+    (
+        "seal_number",
+        {"seal_number": "NT"},
+        "A seal number has 3 to 32 letters, digits or dashes.",
+        {},
+    ),
+    (
+        "procedure_code",
+        {"procedure_code": "1.001 612"},
+        "Use letters, digits, dots, dashes or slashes.",
+        {},
+    ),
+    (
+        "procedure_code",
+        {"procedure_code": "<b>1</b>"},
+        "Use letters, digits, dots, dashes or slashes.",
+        {},
+    ),
+    ("agency_id", {"agency_id": "0"}, AGENCY, {}),
+    ("agency_id", {"agency_id": "99999"}, AGENCY, {}),
+    ("agency_id", {"agency_id": "SCT"}, AGENCY, {}),
+    ("agency_id", {"agency_id": "unit:MC-TRANGXA"}, AGENCY, {}),
+    ("intake_unit_id", {"intake_unit_id": "unit:MC-TRUNGVUONG"}, OFFICE, {}),
+    ("intake_unit_id", {"intake_unit_id": "99999"}, OFFICE, {}),
+    ("documents-1-name", document_row(1, ""), REQUIRED, {}),
+    ("documents-0-originals", document_row(0, originals=-1), COUNT, ANY),
+    ("documents-0-photocopies", document_row(0, photocopies=-3), COUNT, ANY),
+    (
+        "documents-0-originals",
+        document_row(0, originals=0, certified_copies=0, photocopies=0),
+        "Count at least one original, certified copy or photocopy.",
+        {},
+    ),
+    ("documents-0-pages", document_row(0, pages=0), COUNT, ONE_UP),
+    ("documents-0-pages", document_row(0, pages="mười"), COUNT, ONE_UP),
+    (
+        "documents-1-certified_copies",
+        document_row(1, certified_copies="1.5"),
+        COUNT,
+        {"min": 0, "max": 9999},
+    ),
+    ("documents-1-pages", document_row(1, pages=""), COUNT, ONE_UP),
+    ("fee_vnd", {"fee_vnd": "-1000"}, MONEY, {}),
+    ("postage_vnd", {"postage_vnd": "-1"}, MONEY, {}),
+    ("postage_vnd", {"postage_vnd": "26.000đ"}, MONEY, {}),
+    (
+        "delivery_preference",
+        {"delivery_preference": "drone"},
+        "Choose how the result is returned.",
+        {},
+    ),
+    ("sender_name", {"sender_name": "A" * 201}, "Use at most %(max)d characters.", {"max": 200}),
+]
+
+
+def _resolve(overrides: dict[str, Any], unit_ids: dict[str, int]) -> dict[str, Any]:
+    """Replace ``unit:CODE`` with that demo unit's id."""
+    return {
+        k: unit_ids[v[5:]] if isinstance(v, str) and v.startswith("unit:") else v
+        for k, v in overrides.items()
+    }
+
+
+def _case_id(case: tuple[str, dict[str, Any], str, dict[str, Any]]) -> str:
+    field, overrides, _, _ = case
+    return f"{field}={next(iter(overrides.values()))!r}"[:60]
+
+
+@pytest.fixture(params=BAD_INPUT, ids=[_case_id(c) for c in BAD_INPUT])
+def bad_input(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any], str, dict[str, Any]]:
+    case: tuple[str, dict[str, Any], str, dict[str, Any]] = request.param
+    return case
+
+
+def test_bad_field_gets_its_vietnamese_message_and_nothing_is_written(
+    app: Flask,
+    as_user: Callable[[str], Browser],
+    intake_form: Callable[..., dict[str, str]],
+    unit_ids: dict[str, int],
+    row_counts: Callable[[], dict[str, int]],
+    bad_input: tuple[str, dict[str, Any], str, dict[str, Any]],
+) -> None:
+    field, overrides, message, variables = bad_input
+    b = as_user("canbo.trangxa")
+    before = row_counts()
+    response = _post_intake(b, intake_form(**_resolve(overrides, unit_ids)))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    expected = translated(app, "vi", message, **variables)
+    assert expected != message % variables if variables else expected != message
+    assert error_for(page, field) == expected
+    assert row_counts() == before
+
+
+def test_bad_field_message_is_english_after_switching(
+    app: Flask,
+    as_user: Callable[[str], Browser],
+    intake_form: Callable[..., dict[str, str]],
+    unit_ids: dict[str, int],
+    row_counts: Callable[[], dict[str, int]],
+    bad_input: tuple[str, dict[str, Any], str, dict[str, Any]],
+) -> None:
+    field, overrides, message, variables = bad_input
+    b = as_user("canbo.trangxa")
+    assert b.post("/language/en", {"next": "/dossiers/new"}).status_code == 302
+    before = row_counts()
+    response = _post_intake(b, intake_form(**_resolve(overrides, unit_ids)))
+    assert response.status_code == 422
+    assert error_for(response.get_data(as_text=True), field) == message % variables
+    assert row_counts() == before
+
+
+def test_only_the_bad_fields_get_messages(
+    as_user: Callable[[str], Browser],
+    intake_form: Callable[..., dict[str, str]],
+) -> None:
+    b = as_user("canbo.trangxa")
+    page = _post_intake(b, intake_form(sender_phone="123", seal_number="")).get_data(as_text=True)
+    assert error_for(page, "sender_phone") and error_for(page, "seal_number")
+    for other in ("sender_name", "sender_address", "agency_id", "documents-0-name", "fee_vnd"):
+        assert error_for(page, other) is None, other
+    # What was typed stays in the form.
+    assert "Hoàng Thị Lụa" in page
+
+
+def test_more_documents_than_allowed_are_refused(
+    app: Flask,
+    as_user: Callable[[str], Browser],
+    intake_form: Callable[..., dict[str, str]],
+    row_counts: Callable[[], dict[str, int]],
+) -> None:
+    rows: dict[str, str] = {}
+    for i in range(MAX_DOCUMENTS + 1):
+        rows.update(document_row(i, f"Giấy tờ {i + 1}"))
+    before = row_counts()
+    response = _post_intake(as_user("canbo.trangxa"), intake_form(**rows))
+    assert response.status_code == 422
+    expected = translated(
+        app, "vi", "List at most %(max)d documents in one dossier.", max=MAX_DOCUMENTS
+    )
+    assert error_for(response.get_data(as_text=True), "documents") == expected
+    assert row_counts() == before
+
+
+def test_exactly_the_maximum_documents_is_fine(
+    as_user: Callable[[str], Browser],
+    intake_form: Callable[..., dict[str, str]],
+    row_counts: Callable[[], dict[str, int]],
+) -> None:
+    rows: dict[str, str] = {}
+    for i in range(MAX_DOCUMENTS):
+        rows.update(document_row(i, f"Giấy tờ {i + 1}"))
+    before = row_counts()
+    response = _post_intake(as_user("canbo.trangxa"), intake_form(**rows))
+    assert response.status_code == 302
+    assert row_counts()["dossier_document"] == before["dossier_document"] + MAX_DOCUMENTS
+
+
+def test_authorised_sender_keeps_the_principal(
+    app: Flask,
+    as_user: Callable[[str], Browser],
+    intake_form: Callable[..., dict[str, str]],
+) -> None:
+    b = as_user("canbo.trangxa")
+    response = _post_intake(b, intake_form(authorised="y", principal_name="Hoàng Văn Tám"))
+    assert response.status_code == 302
+    page = b.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Hoàng Văn Tám" in page
+
+
+@pytest.mark.parametrize("username", ["gdv.tinh", "chuyenvien.sct", "giamsat", "quantri"])
+def test_roles_that_may_not_take_in_get_404(
+    as_user: Callable[[str], Browser],
+    intake_form: Callable[..., dict[str, str]],
+    row_counts: Callable[[], dict[str, int]],
+    username: str,
+) -> None:
+    b = as_user(username)
+    assert b.client.get("/dossiers/new").status_code == 404
+    before = row_counts()
+    assert b.post("/dossiers/new", intake_form()).status_code == 404
+    assert row_counts() == before
+    assert 'href="/dossiers/new"' not in b.client.get("/home").get_data(as_text=True)
+
+
+def test_intake_needs_login(client: Any) -> None:
+    response = client.get("/dossiers/new")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
