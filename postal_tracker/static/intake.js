@@ -10,7 +10,7 @@
     Array.prototype.forEach.call(box.querySelectorAll(".doc-row"), function (row, i) {
       row.dataset.index = i;
       Array.prototype.forEach.call(row.querySelectorAll("[name], [for], [id]"), function (el) {
-        ["name", "for", "id"].forEach(function (attr) {
+        ["name", "for", "id", "aria-describedby"].forEach(function (attr) {
           var v = el.getAttribute(attr);
           if (v) el.setAttribute(attr, v.replace(/documents-\d+-/, "documents-" + i + "-"));
         });
