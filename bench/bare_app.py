@@ -1,0 +1,22 @@
+"""The baseline for the scan benchmark: a bare Flask endpoint doing one INSERT."""
+
+from __future__ import annotations
+
+import os
+
+import sqlalchemy as sa
+from flask import Flask, request
+
+engine = sa.create_engine(os.environ["BARE_DATABASE_URL"], pool_pre_ping=True)
+app = Flask(__name__)
+
+
+@app.post("/bare")
+def bare() -> tuple[dict[str, object], int]:
+    body = request.get_json(force=True)
+    with engine.begin() as conn:
+        row = conn.execute(
+            sa.text("INSERT INTO bare_scan (client_id, body) VALUES (:c, :b) RETURNING id"),
+            {"c": body["client_id"], "b": str(body)},
+        ).one()
+    return {"id": row[0]}, 201

@@ -1,0 +1,144 @@
+"""The real scan endpoint (token auth, validation, scope, custody rules, hash
+chain, projection) against a bare Flask endpoint doing one INSERT, both under
+gunicorn with 3 workers on PostgreSQL, 8 concurrent clients, same run.
+
+Needs PostgreSQL: POSTAL_TRACKER_TEST_DATABASE_URL (default: the local server).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+PG = os.environ.get(
+    "POSTAL_TRACKER_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+CLIENTS = 8
+SECONDS = 10.0
+ITEMS = 64
+
+sys.path.insert(0, str(ROOT))
+from scripts.crash_test import Server, free_port, make_items, post  # noqa: E402
+
+
+def _load(port: int, path: str, make_body: Any, token: str | None) -> list[float]:
+    latencies: list[float] = []
+    lock = threading.Lock()
+    stop = time.monotonic() + SECONDS
+
+    def worker(n: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        i = 0
+        mine: list[float] = []
+        while time.monotonic() < stop:
+            body = json.dumps(make_body(n, i))
+            t0 = time.perf_counter()
+            conn.request("POST", path, body=body, headers=headers)
+            r = conn.getresponse()
+            r.read()
+            mine.append(time.perf_counter() - t0)
+            if r.status not in (200, 201):
+                raise RuntimeError(f"{path}: {r.status}")
+            i += 1
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies
+
+
+def _row(name: str, lat: list[float], baseline_rps: float | None) -> dict[str, Any]:
+    rps = len(lat) / SECONDS
+    lat.sort()
+    return {
+        "name": name,
+        "n": len(lat),
+        "req_per_s": rps,
+        "p50_ms": statistics.median(lat) * 1000,
+        "p99_ms": lat[int(len(lat) * 0.99)] * 1000,
+        "ratio": rps / baseline_rps if baseline_rps else 1.0,
+    }
+
+
+def run() -> list[dict[str, Any]]:
+    name = f"pt_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = make_url(PG).set(database=name).render_as_string(hide_password=False)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            env = dict(os.environ, POSTAL_TRACKER_DATABASE_URL=url,
+                       POSTAL_TRACKER_SECRET_KEY="b" * 64, POSTAL_TRACKER_INSTANCE_PATH=tmp,
+                       POSTAL_TRACKER_RATELIMIT_ENABLED="false", BARE_DATABASE_URL=url)
+            subprocess.run([str(BIN / "postal-tracker"), "migrate"], env=env, check=True,
+                           stdout=subprocess.DEVNULL)
+            subprocess.run([str(BIN / "postal-tracker"), "demo-data"], env=env, check=True,
+                           stdout=subprocess.DEVNULL)
+            codes = make_items(env, ITEMS)
+            engine = sa.create_engine(url, poolclass=NullPool)
+            with engine.begin() as conn:
+                conn.exec_driver_sql(
+                    "CREATE TABLE bare_scan (id serial PRIMARY KEY, client_id text UNIQUE, body text)"
+                )
+            engine.dispose()
+
+            bare = Server(env, free_port(), 3, app="bench.bare_app:app")
+            bare_lat = _serve(bare, "/bare", lambda n, i: {"client_id": str(uuid.uuid4())}, None)
+
+            real = Server(env, free_port(), 3)
+            real.start()
+            status, answer = post(real.port, "/api/v1/tokens",
+                                  {"username": "canbo.trangxa", "password": "demo-pass-2026"})
+            assert status == 201, answer
+            token = str(answer["token"])
+
+            def scan(n: int, i: int) -> dict[str, Any]:
+                return {"client_id": str(uuid.uuid4()),
+                        "tracking_code": codes[(n * 8 + i) % ITEMS],
+                        "kind": "departed" if i % 2 else "arrived",
+                        "device_time": datetime.now(VN).isoformat()}
+
+            try:
+                real_lat = _load(real.port, "/api/v1/scans", scan, token)
+            finally:
+                real.kill()
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    base = _row("bare Flask INSERT endpoint (baseline)", bare_lat, None)
+    return [base, _row("POST /api/v1/scans", real_lat, base["req_per_s"])]
+
+
+def _serve(server: Server, path: str, make_body: Any, token: str | None) -> list[float]:
+    server.start()
+    try:
+        return _load(server.port, path, make_body, token)
+    finally:
+        server.kill()
