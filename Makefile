@@ -44,7 +44,11 @@ format: $(STAMP) ## apply ruff's formatting and safe fixes
 bench: $(STAMP) ## run every benchmark under bench/ and write bench/report.json
 	$(BIN)/python -m bench
 
+crash-test: $(STAMP) ## kill -9 gunicorn under load, on SQLite and PostgreSQL (long run)
+	$(BIN)/python scripts/crash_test.py --db sqlite --kills 10 --seconds 60
+	$(BIN)/python scripts/crash_test.py --db $${POSTAL_TRACKER_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} --kills 10 --seconds 60
+
 clean: ## remove the virtual environment and caches (keeps instance/)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
 
-.PHONY: help install translations run test lint format bench clean
+.PHONY: help install translations run test lint format bench crash-test clean
