@@ -7,6 +7,7 @@ from postal_tracker.api.models import ApiToken
 from postal_tracker.auth.models import Membership, User
 from postal_tracker.custody.models import Alert, CustodyEvent, Item, TrackingSerial
 from postal_tracker.intake.models import Dossier, DossierDocument
+from postal_tracker.manifests.models import Manifest, ManifestCheck, ManifestLine
 from postal_tracker.units.models import Unit
 
 metadata: MetaData = SQLModel.metadata
@@ -18,6 +19,9 @@ __all__ = [
     "Dossier",
     "DossierDocument",
     "Item",
+    "Manifest",
+    "ManifestCheck",
+    "ManifestLine",
     "Membership",
     "TrackingSerial",
     "Unit",

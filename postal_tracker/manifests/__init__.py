@@ -1,0 +1,1 @@
+"""Manifests ("bảng kê"): bags of items handed over together (issue 4)."""
