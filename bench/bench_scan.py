@@ -62,6 +62,7 @@ def _load(port: int, path: str, make_body: Any, token: str | None) -> list[float
             if r.status not in (200, 201):
                 raise RuntimeError(f"{path}: {r.status}")
             i += 1
+        conn.close()
         with lock:
             latencies.extend(mine)
 

@@ -71,13 +71,15 @@ class Server:
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 conn.request("GET", "/healthz")
                 if conn.getresponse().status == 200:
                     return
             except OSError:
                 time.sleep(0.1)
+            finally:
+                conn.close()
         raise RuntimeError("gunicorn did not start")
 
     def kill(self) -> None:
@@ -93,9 +95,12 @@ def post(port: int, path: str, body: dict[str, object], token: str | None = None
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    conn.request("POST", path, body=json.dumps(body), headers=headers)
-    response = conn.getresponse()
-    return response.status, json.loads(response.read() or b"{}")
+    try:
+        conn.request("POST", path, body=json.dumps(body), headers=headers)
+        response = conn.getresponse()
+        return response.status, json.loads(response.read() or b"{}")
+    finally:
+        conn.close()
 
 
 def client(port: int, token: str, code: str, stop: threading.Event, tally: Tally) -> None:
