@@ -20,3 +20,8 @@ def bare() -> tuple[dict[str, object], int]:
             {"c": body["client_id"], "b": str(body)},
         ).one()
     return {"id": row[0]}, 201
+
+
+@app.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
