@@ -8,6 +8,7 @@ from postal_tracker.auth.models import Membership, User
 from postal_tracker.custody.models import Alert, CustodyEvent, Item, TrackingSerial
 from postal_tracker.intake.models import Dossier, DossierDocument
 from postal_tracker.manifests.models import Manifest, ManifestCheck, ManifestLine
+from postal_tracker.notify.models import OutboxMessage
 from postal_tracker.units.models import Unit
 
 metadata: MetaData = SQLModel.metadata
@@ -23,6 +24,7 @@ __all__ = [
     "ManifestCheck",
     "ManifestLine",
     "Membership",
+    "OutboxMessage",
     "TrackingSerial",
     "Unit",
     "User",
