@@ -45,6 +45,12 @@ class Settings:
     ratelimit_enabled: bool = True
     # Session cookies are Secure in production (served over HTTPS).
     session_cookie_secure: bool = False
+    # Delivery: failed home attempts before a result is held for pickup, working
+    # days it is held before going back to the agency, and how long the link
+    # in a delivery notice stays valid.
+    delivery_max_attempts: int = 3
+    holding_days: int = 10
+    delivery_link_days: int = 21
 
     @property
     def is_sqlite(self) -> bool:

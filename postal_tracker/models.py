@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 from postal_tracker.api.models import ApiToken
 from postal_tracker.auth.models import Membership, User
 from postal_tracker.custody.models import Alert, CustodyEvent, Item, TrackingSerial
+from postal_tracker.delivery.models import Delivery, DeliveryRoute, DeliveryWorker
 from postal_tracker.intake.models import Dossier, DossierDocument
 from postal_tracker.manifests.models import Manifest, ManifestCheck, ManifestLine
 from postal_tracker.notify.models import OutboxMessage
@@ -17,6 +18,9 @@ __all__ = [
     "ApiToken",
     "Alert",
     "CustodyEvent",
+    "Delivery",
+    "DeliveryRoute",
+    "DeliveryWorker",
     "Dossier",
     "DossierDocument",
     "Item",

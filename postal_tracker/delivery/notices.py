@@ -1,0 +1,51 @@
+"""Notices to the citizen, written to the outbox in the caller's transaction
+(DESIGN.md rule 7): delivery's one door to ``postal_tracker.notify``."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from datetime import date, time
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from postal_tracker.delivery.models import FailureReason
+from postal_tracker.intake.models import Dossier
+
+log = logging.getLogger(__name__)
+
+
+def notify_citizen(
+    session: Session, dossier: Dossier, kind: str, context: dict[str, Any], *, dedupe_key: str
+) -> bool:
+    """Queue a notice; False when the outbox is not installed (it lands in a
+    separate change; until then nothing is queued and a warning is logged)."""
+    try:
+        outbox = importlib.import_module("postal_tracker.notify.outbox")
+    except ModuleNotFoundError:
+        log.warning("notify.outbox missing: %s notice %s not queued", kind, dedupe_key)
+        return False
+    outbox.enqueue_notice(
+        session, dossier=dossier, kind=kind, context=context, dedupe_key=dedupe_key
+    )
+    return True
+
+
+# Notices are in Vietnamese whatever the worker's page language was.
+REASON_TEXT = {
+    FailureReason.NOT_HOME: "không có người nhận tại nhà",
+    FailureReason.WRONG_ADDRESS: "địa chỉ không đúng",
+    FailureReason.REFUSED: "người nhận từ chối nhận",
+    FailureReason.MOVED: "người nhận đã chuyển đi",
+    FailureReason.UNREACHABLE: "không liên lạc được hoặc không đến được",
+    FailureReason.OTHER: "lý do khác",
+}
+
+
+def vn_date(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def window_text(start: time, end: time) -> str:
+    return f"{start:%H:%M}–{end:%H:%M}"

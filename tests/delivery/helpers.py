@@ -1,0 +1,65 @@
+"""Building blocks for delivery tests: a result taken by the post, routes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from postal_tracker.custody.codes import allocate_tracking_code
+from postal_tracker.custody.ledger import open_item, record
+from postal_tracker.custody.models import Item, ItemKind
+from postal_tracker.custody.rules import EventKind
+from postal_tracker.delivery.demo_routes import load_demo_routes
+from postal_tracker.intake.models import DeliveryPreference, Dossier
+from tests.custody.helpers import VN, actor, new_item, scan, unit, user
+
+
+def returning_result(
+    session: Session,
+    *,
+    office: str = "MC-TRANGXA",
+    intake_user: str = "canbo.trangxa",
+    worker: str = "buuta.vonhai",
+    pickup: bool = False,
+    id_number: str = "",
+    collect: bool = True,
+) -> Item:
+    """A result packet of a fresh dossier, collected from the agency by ``worker``."""
+    packet = new_item(session, intake_user, office)
+    dossier = session.get(Dossier, packet.dossier_id)
+    assert dossier is not None
+    dossier.sender_id_number = id_number
+    if pickup:
+        dossier.delivery_preference = DeliveryPreference.PICKUP
+    dossier.delivery_address = "Xóm Cây Thị"
+    item = Item(
+        tracking_code=allocate_tracking_code(session, "HC"),
+        dossier_id=packet.dossier_id,
+        kind=ItemKind.RESULT,
+    )
+    session.add(item)
+    session.flush()
+    clerk = actor(session, "chuyenvien.sct", "SCT")
+    open_item(
+        session,
+        clerk,
+        item,
+        kind=EventKind.RESULT_READY,
+        client_id=str(uuid.uuid4()),
+        device_time=datetime.now(VN),
+    )
+    if collect:
+        w = user(session, worker)
+        record(session, clerk, scan(item, EventKind.HANDOVER_OFFERED, receiver_user_id=w.id))
+        record(
+            session,
+            actor(session, worker),
+            scan(item, EventKind.RESULT_COLLECTED, follows=item.head_event_id),
+        )
+    session.flush()
+    return item
+
+
+__all__ = ["load_demo_routes", "returning_result", "unit", "user"]
