@@ -56,12 +56,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     from postal_tracker.api import views as api_views
     from postal_tracker.auth import views as auth_views
     from postal_tracker.intake import views as intake_views
+    from postal_tracker.manifests import api as manifests_api
+    from postal_tracker.manifests import views as manifests_views
     from postal_tracker.web import display, errors, pages
 
     app.register_blueprint(api_views.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(intake_views.bp)
+    app.register_blueprint(manifests_api.bp)
+    app.register_blueprint(manifests_views.bp)
     app.register_blueprint(pages.bp)
     errors.init_app(app)
     display.init_app(app)

@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from postal_tracker.api import schemas
+from postal_tracker.manifests import api as manifests_api
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 
@@ -82,7 +83,7 @@ def document() -> dict[str, Any]:
         "Event": _EVENT,
         "ScanAnswer": _SCAN_ANSWER,
     }
-    for model in (schemas.TokenRequest, schemas.ScanRequest):
+    for model in (schemas.TokenRequest, schemas.ScanRequest, *manifests_api.REQUEST_MODELS):
         schema = schemas.json_schema(model)
         components.update(schema.pop("$defs", {}))
         components[model.__name__] = schema
@@ -180,6 +181,7 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            **manifests_api.openapi_paths(),
         },
     }
 

@@ -1,0 +1,340 @@
+"""Pages: my manifests, build one, offer it, print its slip, scan it in, and
+see its reconciliation. Manifests outside one's part answer 404."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlmodel import col, select
+from wtforms.fields.choices import SelectChoice
+
+from postal_tracker import db
+from postal_tracker.auth.models import User
+from postal_tracker.auth.service import units_of
+from postal_tracker.config import Settings
+from postal_tracker.custody.errors import IdempotencyMismatch, LedgerError
+from postal_tracker.custody.ledger import MAX_CLOCK_AHEAD
+from postal_tracker.custody.rules import HANDLING_ROLES
+from postal_tracker.manifests import service
+from postal_tracker.manifests.forms import (
+    MESSAGES,
+    ItemForm,
+    NewManifestForm,
+    OfferForm,
+    ReceiveForm,
+)
+from postal_tracker.manifests.models import Manifest, ManifestStatus
+from postal_tracker.manifests.service import ManifestError, Reconciliation
+from postal_tracker.manifests.slip import render_slip
+from postal_tracker.units.models import AREA_KINDS, Unit
+
+bp = Blueprint("manifests", __name__, url_prefix="/manifests")
+VN_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def _user() -> User:
+    user: User = current_user._get_current_object()
+    return user
+
+
+def _visible(reference: str) -> Manifest:
+    manifest = service.visible_manifest(db.session(), _user(), reference)
+    if manifest is None:
+        abort(404)
+    return manifest
+
+
+def _message(exc: ManifestError | LedgerError) -> str:
+    if isinstance(exc, ManifestError) and exc.code in MESSAGES:
+        return str(MESSAGES[exc.code])
+    if isinstance(exc, IdempotencyMismatch):
+        return str(_("This form was already sent with other content; nothing was recorded."))
+    return str(_("The custody rules refused this: %(reason)s", reason=exc.message))
+
+
+def _device_time(raw: str | None) -> datetime:
+    """The time on the person's device, sent by the page with its UTC offset;
+    the server's clock in Vietnam's time when the page could not send it."""
+    if raw:
+        try:
+            value = datetime.fromisoformat(raw)
+        except ValueError:
+            value = None
+        # A clock far ahead is wrong, not early: keep the server's time then.
+        if (
+            value is not None
+            and value.tzinfo is not None
+            and value <= datetime.now(VN_TIME) + MAX_CLOCK_AHEAD
+        ):
+            return value
+    return datetime.now(VN_TIME)
+
+
+def _fresh_id() -> str:
+    return uuid.uuid4().hex
+
+
+@bp.get("/")
+@login_required
+def index() -> ResponseReturnValue:
+    session = db.session()
+    user = _user()
+    giving, incoming = service.manifests_of(session, user)
+    form = NewManifestForm()
+    form.client_id.data = _fresh_id()
+    form.unit_id.choices = [SelectChoice(u.id, u.name) for u in units_of(session, user)]
+    return render_template(
+        "manifests/index.html",
+        giving=giving,
+        incoming=incoming,
+        form=form,
+        can_give=user.role in HANDLING_ROLES,
+    )
+
+
+@bp.post("/new")
+@login_required
+def new() -> ResponseReturnValue:
+    user = _user()
+    if user.role not in HANDLING_ROLES:
+        abort(404)
+    form = NewManifestForm()
+    if not form.validate_on_submit() or not form.client_id.data:
+        flash(_("The form expired; please try again."), "error")
+        return redirect(url_for("manifests.index"))
+    try:
+        manifest = service.create_manifest(
+            db.session(),
+            user,
+            client_id=form.client_id.data[:64],
+            unit_id=form.unit_id.data or None,
+            note=form.note.data or "",
+        )
+    except (ManifestError, LedgerError) as exc:
+        flash(_message(exc), "error")
+        return redirect(url_for("manifests.index"))
+    return redirect(url_for("manifests.show", reference=manifest.reference))
+
+
+def _offer_form(form: OfferForm | None = None) -> OfferForm:
+    session = db.session()
+    form = form or OfferForm(formdata=None)
+    if not form.client_id.data:
+        form.client_id.data = _fresh_id()
+    offices = session.scalars(
+        select(Unit)
+        .where(col(Unit.active).is_(True), col(Unit.kind).not_in(list(AREA_KINDS)))
+        .order_by(col(Unit.name))
+    ).all()
+    form.receiver_unit.choices = [SelectChoice("", _("— no office —"))] + [
+        SelectChoice(u.code, u.name) for u in offices
+    ]
+    return form
+
+
+def _show(
+    manifest: Manifest,
+    *,
+    item_form: ItemForm | None = None,
+    offer_form: OfferForm | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    session = db.session()
+    user = _user()
+    item_form = item_form or ItemForm(formdata=None)
+    return (
+        render_template(
+            "manifests/show.html",
+            manifest=manifest,
+            lines=service.listed_items(session, manifest),
+            checks=service.checks_of(session, manifest),
+            parties=_parties(manifest),
+            is_giver=manifest.giver_user_id == user.id,
+            is_receiver=service.is_receiver(session, user, manifest),
+            item_form=item_form,
+            offer_form=_offer_form(offer_form),
+            Status=ManifestStatus,
+        ),
+        status,
+    )
+
+
+def _parties(manifest: Manifest) -> dict[str, str]:
+    session = db.session()
+
+    def name(user_id: int | None, unit_id: int | None) -> str:
+        person = session.get(User, user_id) if user_id else None
+        unit = session.get(Unit, unit_id) if unit_id else None
+        return " · ".join(
+            x for x in (person.full_name if person else "", unit.name if unit else "") if x
+        )
+
+    return {
+        "giver": name(manifest.giver_user_id, manifest.giver_unit_id),
+        "receiver": name(manifest.receiver_user_id, manifest.receiver_unit_id),
+    }
+
+
+@bp.get("/<reference>")
+@login_required
+def show(reference: str) -> ResponseReturnValue:
+    return _show(_visible(reference))
+
+
+@bp.post("/<reference>/items")
+@login_required
+def add_item(reference: str) -> ResponseReturnValue:
+    manifest = _visible(reference)
+    form = ItemForm()
+    if not form.validate_on_submit():
+        return _show(manifest, item_form=form, status=422)
+    try:
+        service.add_item(db.session(), _user(), manifest, form.code.data or "")
+    except ManifestError as exc:
+        form.code.errors = [_message(exc)]
+        return _show(manifest, item_form=form, status=exc.status)
+    flash(_("Added %(code)s.", code=(form.code.data or "").strip().upper()), "success")
+    return redirect(url_for("manifests.show", reference=manifest.reference))
+
+
+@bp.post("/<reference>/items/remove")
+@login_required
+def remove_item(reference: str) -> ResponseReturnValue:
+    manifest = _visible(reference)
+    form = ItemForm()
+    if form.validate_on_submit():
+        try:
+            service.remove_item(db.session(), _user(), manifest, form.code.data or "")
+            flash(_("Removed %(code)s.", code=(form.code.data or "").strip().upper()), "success")
+        except ManifestError as exc:
+            flash(_message(exc), "error")
+            return _show(manifest, status=exc.status)
+    return redirect(url_for("manifests.show", reference=manifest.reference))
+
+
+@bp.post("/<reference>/offer")
+@login_required
+def offer(reference: str) -> ResponseReturnValue:
+    manifest = _visible(reference)
+    form = _offer_form(OfferForm())
+    if not form.validate_on_submit() or not form.client_id.data:
+        return _show(manifest, offer_form=form, status=422)
+    session = db.session()
+    try:
+        receiver = service.find_receiver(
+            session, form.receiver_username.data or "", form.receiver_unit.data or ""
+        )
+        service.offer_manifest(
+            session,
+            _user(),
+            manifest,
+            receiver,
+            client_id=form.client_id.data[:64],
+            device_time=_device_time(form.device_time.data),
+        )
+    except (ManifestError, LedgerError) as exc:
+        session.rollback()
+        manifest = _visible(reference)
+        field = getattr(exc, "field", None)
+        target = form.receiver_unit if field == "receiver_unit" else form.receiver_username
+        target.errors = [_message(exc)]
+        return _show(manifest, offer_form=form, status=422)
+    flash(_("Handed over. Print the slip for both to sign."), "success")
+    return redirect(url_for("manifests.show", reference=manifest.reference))
+
+
+@bp.get("/<reference>/slip.pdf")
+@login_required
+def slip(reference: str) -> ResponseReturnValue:
+    manifest = _visible(reference)
+    if manifest.status is ManifestStatus.OPEN:
+        abort(404)
+    settings: Settings = current_app.config["SETTINGS"]
+    lang = "vi" if str(get_locale()) == "vi" else "en"
+    pdf = render_slip(db.session(), manifest, settings.base_url, lang)
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{manifest.reference}.pdf"'},
+    )
+
+
+@bp.route("/<reference>/receive", methods=["GET", "POST"])
+@login_required
+def receive(reference: str) -> ResponseReturnValue:
+    manifest = _visible(reference)
+    session = db.session()
+    user = _user()
+    if manifest.status is ManifestStatus.RECEIVED:
+        return redirect(url_for("manifests.show", reference=manifest.reference))
+    if manifest.status is not ManifestStatus.OFFERED or not service.is_receiver(
+        session, user, manifest
+    ):
+        abort(404)
+    form = ReceiveForm()
+    if request.method == "GET" or not form.validate_on_submit():
+        if request.method == "GET":
+            form = ReceiveForm(formdata=None)
+            form.client_id.data = _fresh_id()
+        return _receive_page(manifest, form, 200 if request.method == "GET" else 422)
+    texts = (form.codes.data or "").split()
+    try:
+        codes = service.parse_codes(texts)
+        result = service.receive_manifest(
+            session,
+            user,
+            manifest,
+            codes,
+            client_id=(form.client_id.data or _fresh_id())[:64],
+            device_time=_device_time(form.device_time.data),
+        )
+    except (ManifestError, LedgerError) as exc:
+        session.rollback()
+        form.codes.errors = [_message(exc) + _which(exc, texts)]
+        return _receive_page(_visible(reference), form, 422)
+    return _result_page(manifest, result)
+
+
+def _which(exc: ManifestError | LedgerError, texts: list[str]) -> str:
+    """The code a per-code error is about, so the person can find it."""
+    field = getattr(exc, "field", None) or ""
+    if field.startswith("codes."):
+        return f" ({texts[int(field.split('.')[1])]})"
+    return ""
+
+
+def _receive_page(manifest: Manifest, form: ReceiveForm, status: int) -> ResponseReturnValue:
+    lines = service.listed_items(db.session(), manifest)
+    return (
+        render_template(
+            "manifests/receive.html",
+            manifest=manifest,
+            form=form,
+            listed=[item.tracking_code for _, item in lines],
+            parties=_parties(manifest),
+        ),
+        status,
+    )
+
+
+def _result_page(manifest: Manifest, result: Reconciliation) -> ResponseReturnValue:
+    return render_template(
+        "manifests/result.html", manifest=manifest, result=result, parties=_parties(manifest)
+    )
