@@ -7,7 +7,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
-from sqlmodel import select
+from sqlmodel import col, select
 
 from postal_tracker.api.models import ApiToken
 from postal_tracker.auth.models import User
@@ -35,11 +35,15 @@ def issue_token(session: Session, user: User, device_name: str) -> tuple[ApiToke
 def user_for_token(session: Session, clear: str) -> User | None:
     if not clear.startswith(PREFIX) or len(clear) > 100:
         return None
-    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _hash(clear))).first()
-    if row is None or row.revoked_at is not None:
+    found = session.execute(
+        select(ApiToken, User)
+        .join(User, col(User.id) == ApiToken.user_id)
+        .where(ApiToken.token_hash == _hash(clear))
+    ).first()
+    if found is None:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
+    row, user = found
+    if row.revoked_at is not None or not user.active:
         return None
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:

@@ -8,12 +8,14 @@ Errors are ``{"error": {"code": ..., "message": ..., "fields": {...}}}``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -23,15 +25,22 @@ from postal_tracker.api.tokens import issue_token, revoke_token, user_for_token
 from postal_tracker.auth.models import User
 from postal_tracker.auth.service import AccountLocked, actor_for, authenticate, find_user
 from postal_tracker.config import Settings
-from postal_tracker.custody.access import holdings, item_by_code
-from postal_tracker.custody.errors import LedgerError
-from postal_tracker.custody.ledger import Scan, previous_answer, record
+from postal_tracker.custody.access import holdings, item_by_code, may_see
+from postal_tracker.custody.errors import ItemNotFound, LedgerError
+from postal_tracker.custody.ledger import (
+    Answer,
+    Scan,
+    lock_item,
+    previous_answer,
+    record_locked,
+)
 from postal_tracker.custody.models import CustodyEvent, Item
 from postal_tracker.custody.rules import EventKind
 from postal_tracker.extensions import csrf, limiter
 from postal_tracker.units.models import Unit, UnitKind
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+NOT_IN_SCOPE = "No item with this tracking code in your area of work."
 csrf.exempt(bp)  # bearer tokens are not ambient credentials; sessions are checked below
 
 
@@ -144,16 +153,7 @@ def post_scan() -> ResponseReturnValue:
         corrects=body.corrects,
         data=data,
     )
-    answer = previous_answer(session, actor_for(session, user), scan)
-    if answer is None:
-        # A retry gets its first answer even if the item has since left the
-        # caller's scope; anything new must be within it.
-        if item_by_code(session, user, body.tracking_code) is None:
-            raise ApiError(
-                404, "not_found", "No item with this tracking code in your area of work."
-            )
-        acting_unit = receiver_unit_for(session, user, body.tracking_code)
-        answer = record(session, actor_for(session, user, acting_unit), scan)
+    answer = _record_scan(session, user, scan)
     if answer.status == 409:
         db.keep_writes_despite_error()  # the conflicting scan is evidence
     status = 200 if answer.replayed and answer.status < 300 else answer.status
@@ -164,10 +164,31 @@ def post_scan() -> ResponseReturnValue:
     return response
 
 
-def receiver_unit_for(session: Session, user: User, code: str) -> int | None:
-    """When confirming, act for the office the item was offered to."""
-    item = session.scalars(select(Item).where(Item.tracking_code == code)).first()
-    return item.offered_to_unit_id if item else None
+def _record_scan(session: Session, user: User, scan: Scan) -> Answer:
+    """Lock the item, give a retry its first answer (even if the item has since
+    left the caller's scope), else check scope and record."""
+    actor = actor_for(session, user)
+    try:
+        item = lock_item(session, scan.tracking_code)
+    except ItemNotFound:
+        raise ApiError(404, "not_found", NOT_IN_SCOPE) from None
+    answer = previous_answer(session, actor, scan)
+    if answer is not None:
+        return answer
+    if not may_see(session, user, item, actor.unit_ids):
+        raise ApiError(404, "not_found", NOT_IN_SCOPE)
+    # When confirming a handover, act for the office the item was offered to.
+    if item.offered_to_unit_id in actor.unit_ids:
+        actor = replace(actor, unit_id=item.offered_to_unit_id)
+    try:
+        return record_locked(session, actor, scan, item)
+    except IntegrityError:
+        # The same client id was committed at the same moment for another item.
+        session.rollback()
+        answer = previous_answer(session, actor, scan)
+        if answer is None:
+            raise
+        return answer
 
 
 def _party(
@@ -203,7 +224,7 @@ def get_item(code: str) -> ResponseReturnValue:
     session = db.session()
     item = item_by_code(session, api_user(), code.strip().upper())
     if item is None:
-        raise ApiError(404, "not_found", "No item with this tracking code in your area of work.")
+        raise ApiError(404, "not_found", NOT_IN_SCOPE)
     events = session.scalars(
         select(CustodyEvent).where(CustodyEvent.item_id == item.id).order_by(col(CustodyEvent.seq))
     ).all()

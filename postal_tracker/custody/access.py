@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import or_
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
@@ -19,16 +21,22 @@ def item_by_code(session: Session, user: User, code: str) -> Item | None:
     hold or are offered: the receiver of a handover must be able to confirm it.
     """
     item = session.scalars(select(Item).where(Item.tracking_code == code)).first()
-    if item is None:
+    if item is None or not may_see(session, user, item):
         return None
+    return item
+
+
+def may_see(
+    session: Session, user: User, item: Item, unit_ids: Collection[int] | None = None
+) -> bool:
+    """Whether ``user`` (belonging to ``unit_ids``, looked up if not given) may
+    see ``item``. The cheap checks on the item itself come first."""
     if user.id in (item.custodian_user_id, item.offered_to_user_id):
-        return item
-    units = set(unit_ids_of(session, user))
+        return True
+    units = set(unit_ids_of(session, user) if unit_ids is None else unit_ids)
     if {item.custodian_unit_id, item.offered_to_unit_id} & units:
-        return item
-    if visible_dossier(session, user, item.dossier_id) is not None:
-        return item
-    return None
+        return True
+    return visible_dossier(session, user, item.dossier_id) is not None
 
 
 def holdings(session: Session, user: User) -> tuple[list[Item], list[Item]]:

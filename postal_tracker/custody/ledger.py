@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
@@ -72,17 +71,20 @@ class Answer:
 def record(session: Session, actor: Actor, scan: Scan) -> Answer:
     """Record ``scan`` by ``actor``: 201, a replayed first answer, or a 409
     conflict that is itself recorded. Raises :class:`LedgerError` otherwise."""
+    item = lock_item(session, scan.tracking_code)
+    return record_locked(session, actor, scan, item)
+
+
+def record_locked(session: Session, actor: Actor, scan: Scan, item: Item) -> Answer:
+    """:func:`record` for an ``item`` the caller has locked with :func:`lock_item`
+    in this transaction."""
     request_digest = scan.digest(actor)
+    # Checked under the item's lock: a retry racing its original waits for it
+    # and then finds it committed.
     earlier = _replay(session, scan.client_id, request_digest)
     if earlier:
         return earlier
     _check_device_time(scan.device_time)
-    item = lock_item(session, scan.tracking_code)
-    # Someone with the same client id may have committed while we waited for
-    # the lock (a retry racing its original).
-    earlier = _replay(session, scan.client_id, request_digest)
-    if earlier:
-        return earlier
     proposal = Proposal(
         kind=scan.kind,
         actor=actor,
@@ -262,16 +264,11 @@ def _append(
         stored["error"] = error
     assert item.id is not None
     event = CustodyEvent(item_id=item.id, answer=stored, **fields)
-    try:
-        with session.begin_nested():
-            session.add(event)
-            session.flush()
-    except IntegrityError:
-        # The same client id was committed meanwhile for another item.
-        earlier = _replay(session, scan.client_id, request_digest)
-        if earlier:
-            return earlier
-        raise
+    # A client id reused at the same moment for another item (the only race the
+    # item lock does not cover) fails here with IntegrityError, and the whole
+    # transaction with it; the caller's retry then gets the stored answer.
+    session.add(event)
+    session.flush()
     _project(item, new_state, event)
     session.flush()
     return Answer(status=status, body=answer_body(event), event_id=event.id)
