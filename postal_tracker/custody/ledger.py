@@ -72,18 +72,19 @@ def record(session: Session, actor: Actor, scan: Scan) -> Answer:
     """Record ``scan`` by ``actor``: 201, a replayed first answer, or a 409
     conflict that is itself recorded. Raises :class:`LedgerError` otherwise."""
     item = lock_item(session, scan.tracking_code)
+    # Checked under the item's lock: a retry racing its original waits for it
+    # and then finds it committed.
+    earlier = previous_answer(session, actor, scan)
+    if earlier:
+        return earlier
     return record_locked(session, actor, scan, item)
 
 
 def record_locked(session: Session, actor: Actor, scan: Scan, item: Item) -> Answer:
     """:func:`record` for an ``item`` the caller has locked with :func:`lock_item`
-    in this transaction."""
+    in this transaction and for a ``scan`` whose client id it has checked with
+    :func:`previous_answer` after taking the lock."""
     request_digest = scan.digest(actor)
-    # Checked under the item's lock: a retry racing its original waits for it
-    # and then finds it committed.
-    earlier = _replay(session, scan.client_id, request_digest)
-    if earlier:
-        return earlier
     _check_device_time(scan.device_time)
     proposal = Proposal(
         kind=scan.kind,
