@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
+    from postal_tracker.agency import views as agency_views
     from postal_tracker.api import openapi
     from postal_tracker.api import views as api_views
     from postal_tracker.auth import views as auth_views
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from postal_tracker.manifests import views as manifests_views
     from postal_tracker.web import display, errors, pages
 
+    app.register_blueprint(agency_views.bp)
     app.register_blueprint(api_views.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(auth_views.bp)

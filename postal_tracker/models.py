@@ -3,6 +3,7 @@
 from sqlalchemy import MetaData
 from sqlmodel import SQLModel
 
+from postal_tracker.agency.models import AgencyResult, ApologySlip, Appointment
 from postal_tracker.api.models import ApiToken
 from postal_tracker.auth.models import Membership, User
 from postal_tracker.custody.models import Alert, CustodyEvent, Item, TrackingSerial
@@ -15,8 +16,11 @@ from postal_tracker.units.models import Unit
 metadata: MetaData = SQLModel.metadata
 
 __all__ = [
-    "ApiToken",
+    "AgencyResult",
     "Alert",
+    "ApiToken",
+    "ApologySlip",
+    "Appointment",
     "CustodyEvent",
     "Delivery",
     "DeliveryRoute",

@@ -1,0 +1,1 @@
+"""The agency: receipt of dossiers, appointment dates, results, apology slips."""
