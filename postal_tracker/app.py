@@ -56,6 +56,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     from postal_tracker.api import openapi
     from postal_tracker.api import views as api_views
     from postal_tracker.auth import views as auth_views
+    from postal_tracker.delivery import citizen as delivery_citizen
+    from postal_tracker.delivery import views as delivery_views
     from postal_tracker.intake import views as intake_views
     from postal_tracker.manifests import api as manifests_api
     from postal_tracker.manifests import views as manifests_views
@@ -65,6 +67,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(api_views.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(auth_views.bp)
+    app.register_blueprint(delivery_views.bp)
+    app.register_blueprint(delivery_citizen.bp)
     app.register_blueprint(intake_views.bp)
     app.register_blueprint(manifests_api.bp)
     app.register_blueprint(manifests_views.bp)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 
 import click
 from flask import Flask, current_app
@@ -106,6 +107,21 @@ def verify_command() -> None:
     click.echo("All custody histories verify.")
 
 
+@click.command("delivery-jobs")
+@with_appcontext
+@click.option(
+    "--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Default: today in Vietnam."
+)
+def delivery_jobs_command(today: datetime | None) -> None:
+    """Schedule results taken by the post; offer overdue holds back to their agency."""
+    from postal_tracker.delivery.jobs import run_delivery_jobs
+    from postal_tracker.workdays import VN_TZ
+
+    day = today.date() if today else datetime.now(VN_TZ).date()
+    scheduled, offered = run_delivery_jobs(db.engine(), day, _settings())
+    click.echo(f"{scheduled} result(s) scheduled, {offered} hold(s) offered back.")
+
+
 @click.command("serve")
 @with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -128,6 +144,7 @@ def register_commands(app: Flask) -> None:
         demo_data_command,
         create_user_command,
         verify_command,
+        delivery_jobs_command,
         serve_command,
     ):
         app.cli.add_command(cmd)

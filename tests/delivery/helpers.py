@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime, time
 
 from sqlalchemy.orm import Session
 
@@ -12,6 +12,7 @@ from postal_tracker.custody.ledger import open_item, record
 from postal_tracker.custody.models import Item, ItemKind
 from postal_tracker.custody.rules import EventKind
 from postal_tracker.delivery.demo_routes import load_demo_routes
+from postal_tracker.delivery.models import Delivery
 from postal_tracker.intake.models import DeliveryPreference, Dossier
 from tests.custody.helpers import VN, actor, new_item, scan, unit, user
 
@@ -62,4 +63,33 @@ def returning_result(
     return item
 
 
-__all__ = ["load_demo_routes", "returning_result", "unit", "user"]
+__all__ = ["load_demo_routes", "put_on_run", "returning_result", "unit", "user"]
+
+
+def put_on_run(session: Session, item: Item, worker: str, day: date) -> Delivery:
+    """A home delivery of ``item`` on ``worker``'s run on ``day``, whatever the
+    calendar says (the planner has its own tests; pages need today)."""
+    from postal_tracker.delivery.models import DeliveryKind, DeliveryStatus
+    from postal_tracker.delivery.scheduling import CommuneMap
+
+    dossier = session.get(Dossier, item.dossier_id)
+    assert dossier is not None and item.id is not None
+    commune = CommuneMap(session).commune_of(dossier.intake_unit_id)
+    assert commune is not None
+    delivery = Delivery(
+        item_id=item.id,
+        dossier_id=item.dossier_id,
+        kind=DeliveryKind.PICKUP
+        if dossier.delivery_preference is DeliveryPreference.PICKUP
+        else DeliveryKind.HOME,
+        status=DeliveryStatus.SCHEDULED,
+        worker_user_id=user(session, worker).id,
+        commune_id=commune,
+        post_point_id=unit(session, "MC-TRANGXA").id,
+        scheduled_on=day,
+        window_start=time(8),
+        window_end=time(11, 30),
+    )
+    session.add(delivery)
+    session.flush()
+    return delivery

@@ -359,3 +359,12 @@ def test_other_reason_needs_a_note(engine: sa.Engine, settings: Settings, routes
         )
     assert refused.value.field == "note"
     assert deliveries(engine, code)[0].status is DeliveryStatus.OUT
+
+
+def test_the_jobs_command(app: Flask, engine: sa.Engine, routes: None) -> None:
+    code = make_result(engine)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["delivery-jobs", "--today", MONDAY.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "1 result(s) scheduled, 0 hold(s) offered back." in result.output
+    assert deliveries(engine, code)[0].scheduled_on == MONDAY
