@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 
 from postal_tracker.agency import queries, service
 from postal_tracker.agency.apology_slip import render_apology_slip
@@ -55,7 +55,9 @@ def test_a_late_dossier_is_highlighted_and_gets_an_apology_slip(engine: sa.Engin
     with transaction(engine) as s:
         slip = s.get(ApologySlip, slip.id) or slip
         appointments = s.scalars(
-            select(Appointment).where(Appointment.dossier_id == dossier_id).order_by(Appointment.id)
+            select(Appointment)
+            .where(Appointment.dossier_id == dossier_id)
+            .order_by(col(Appointment.id))
         ).all()
         assert [a.due_on for a in appointments] == [old_date, new_date]
         assert appointments[1].replaces_id == appointments[0].id

@@ -20,7 +20,7 @@ from postal_tracker.db import transaction
 from postal_tracker.workdays import add_working_days, is_working_day
 from tests.agency.conftest import CLERK, OTHER_CLERK, counts, offered_to_sct, received_at_sct
 from tests.conftest import Browser
-from tests.custody.helpers import VN, actor, scan, unit
+from tests.custody.helpers import VN, actor, scan, unit, user
 from tests.slips.pdfcheck import text_of
 from tests.web.conftest import error_for, translated
 
@@ -179,11 +179,7 @@ def test_result_offer_and_apology_through_the_pages(
         from tests.agency.conftest import receive
 
         receive(s, late, days=5, when=datetime(2026, 2, 11, 9, 0, tzinfo=VN))
-        worker = s.scalars(
-            sa.select(sa.literal_column("id"))
-            .select_from(sa.table("user"))
-            .where(sa.literal_column("username") == "buuta.vonhai")
-        ).one()
+        worker = user(s, "buuta.vonhai").id
     b = as_user(CLERK)
     board = b.client.get("/agency/").get_data(as_text=True)
     assert 'class="late"' in board
@@ -279,7 +275,6 @@ def test_everything_outside_the_clerks_agency_is_404(
         incoming = offered_to_sct(s)
         packet = received_at_sct(s)
         from postal_tracker.agency import service
-        from tests.custody.helpers import user
 
         slip = service.issue_apology(
             s,
@@ -310,3 +305,36 @@ def test_everything_outside_the_clerks_agency_is_404(
     with transaction(engine) as s:
         assert counts(s) == before
         assert s.scalars(select(ApologySlip)).one().id == slip.id
+
+
+def test_a_dossier_received_by_scan_gets_its_appointment_afterwards(
+    app: Flask, engine: sa.Engine, as_user: Callable[[str], Browser]
+) -> None:
+    """The demo's Trưng Vương dossier was received at Sở Nội vụ by a scan,
+    without a date: the board asks for one, counted from the day of receipt."""
+    with transaction(engine) as s:
+        packet = s.scalars(
+            select(Item).where(
+                Item.phase == Phase.AT_AGENCY, Item.custodian_unit_id == unit(s, "SNV").id
+            )
+        ).one()
+        assert packet.custody_since is not None
+        received_on = packet.custody_since.astimezone(VN).date()
+    b = as_user(OTHER_CLERK)
+    board = b.client.get("/agency/").get_data(as_text=True)
+    link = f"/agency/dossiers/{packet.dossier_id}/appointment"
+    assert link in board
+    response = b.post(link, {"mode": "days", "working_days": "3"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with transaction(engine) as s:
+        (row,) = s.scalars(select(Appointment)).all()
+        assert (row.due_on, row.counted_from) == (add_working_days(received_on, 3), received_on)
+        before = counts(s)
+    again = b.post(link, {"mode": "days", "working_days": "4"})
+    assert again.status_code == 422
+    assert translated(
+        app, "vi", "This dossier already has an appointment date; a new date needs an apology slip."
+    ) in again.get_data(as_text=True)
+    with transaction(engine) as s:
+        assert counts(s) == before
+    assert link not in b.client.get("/agency/").get_data(as_text=True)

@@ -29,8 +29,9 @@ def test_receipt_moves_custody_and_records_the_appointment(engine: sa.Engine) ->
         now = datetime.now(VN)
         receipt = receive(s, item, days=5, when=now)
     with transaction(engine) as s:
-        item = s.get(Item, item.id)
-        assert item is not None
+        stored = s.get(Item, item.id)
+        assert stored is not None
+        item = stored
         clerk, sct = user(s, CLERK), unit(s, "SCT")
         assert item.phase is Phase.AT_AGENCY
         assert (item.custodian_user_id, item.custodian_unit_id) == (clerk.id, sct.id)
@@ -179,16 +180,26 @@ def test_a_replayed_receipt_records_one_appointment(engine: sa.Engine) -> None:
     with transaction(engine) as s:
         item = offered_to_sct(s)
         assert item.id is not None and item.offer_event_id is not None
-        args = dict(
-            follows=item.offer_event_id, client_id=str(uuid.uuid4()), device_time=datetime.now(VN)
-        )
+        offer, client_id, when = item.offer_event_id, str(uuid.uuid4()), datetime.now(VN)
         first = service.receive(
-            s, user(s, CLERK), item.id, AppointmentRequest(working_days=5), **args
-        )  # type: ignore[arg-type]
+            s,
+            user(s, CLERK),
+            item.id,
+            AppointmentRequest(working_days=5),
+            follows=offer,
+            client_id=client_id,
+            device_time=when,
+        )
     with transaction(engine) as s:
         again = service.receive(
-            s, user(s, CLERK), item.id, AppointmentRequest(working_days=5), **args
-        )  # type: ignore[arg-type]
+            s,
+            user(s, CLERK),
+            item.id,
+            AppointmentRequest(working_days=5),
+            follows=offer,
+            client_id=client_id,
+            device_time=when,
+        )
         assert again.answer.replayed and again.appointment is None
         assert first.answer.event_id == again.answer.event_id
         assert len(s.scalars(select(Appointment)).all()) == 1
