@@ -139,6 +139,10 @@ def serve_command(host: str, port: int) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from postal_tracker.slips.commands import COMMANDS as SLIP_COMMANDS
+
+    for group in SLIP_COMMANDS:
+        app.cli.add_command(group)
     for cmd in (
         migrate_command,
         demo_data_command,

@@ -45,6 +45,8 @@ class Settings:
     ratelimit_enabled: bool = True
     # Session cookies are Secure in production (served over HTTPS).
     session_cookie_secure: bool = False
+    # The paper stock slips are printed on: a file name in labels/ without .toml.
+    slip_layout: str = "a6-slip"
     # Delivery: failed home attempts before a result is held for pickup, working
     # days it is held before going back to the agency, and how long the link
     # in a delivery notice stays valid.
