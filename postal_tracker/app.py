@@ -61,7 +61,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     from postal_tracker.intake import views as intake_views
     from postal_tracker.manifests import api as manifests_api
     from postal_tracker.manifests import views as manifests_views
-    from postal_tracker.slips import views as slips_views
     from postal_tracker.web import display, errors, pages
 
     app.register_blueprint(agency_views.bp)
@@ -74,8 +73,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(manifests_api.bp)
     app.register_blueprint(manifests_views.bp)
     app.register_blueprint(pages.bp)
-    app.register_blueprint(slips_views.bp)
-    app.register_blueprint(slips_views.api_bp)
     errors.init_app(app)
     display.init_app(app)
     app.context_processor(_template_globals)

@@ -138,11 +138,24 @@ def serve_command(host: str, port: int) -> None:
     run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
 
 
-def register_commands(app: Flask) -> None:
-    from postal_tracker.slips.commands import COMMANDS as SLIP_COMMANDS
+@click.command("relay")
+@with_appcontext
+@click.option("--once", is_flag=True, help="Send everything that is due, then stop.")
+@click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.1))
+@click.option("--batch", default=50, show_default=True, type=click.IntRange(1, 1000))
+def relay_command(once: bool, interval: float, batch: int) -> None:
+    """Send the queued notices to citizens (email, SMS), at least once each."""
+    from postal_tracker.notify.relay import run_relay
 
-    for group in SLIP_COMMANDS:
-        app.cli.add_command(group)
+    try:
+        run_relay(
+            db.engine(), _settings(), once=once, interval=interval, batch=batch, echo=click.echo
+        )
+    except ConfigError as exc:
+        raise click.ClickException(f"Configuration error: {exc}") from None
+
+
+def register_commands(app: Flask) -> None:
     for cmd in (
         migrate_command,
         demo_data_command,
@@ -150,6 +163,7 @@ def register_commands(app: Flask) -> None:
         verify_command,
         delivery_jobs_command,
         serve_command,
+        relay_command,
     ):
         app.cli.add_command(cmd)
 

@@ -53,6 +53,29 @@ class Settings:
     delivery_max_attempts: int = 3
     holding_days: int = 10
     delivery_link_days: int = 21
+    # Notices (postal_tracker/notify): the adapters the relay sends through,
+    # comma-separated: "file" (development: one file per message in outbox_dir,
+    # default instance/outbox), "smtp" (email), "sms" (the HTTP SMS gateway).
+    notify_channels: str = "file"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_sender: str = ""
+    sms_url: str = ""
+    sms_username: str = ""
+    sms_password: str = ""
+    sms_sender: str = ""
+    outbox_dir: Path | None = None
+    # The relay: seconds a send may take, how long a claim on a batch lasts
+    # (then another relay may take the rows over), attempts before a message is
+    # given up with a supervisor alert, and the retry backoff (doubling, capped).
+    notify_timeout_seconds: int = 10
+    notify_claim_seconds: int = 300
+    notify_max_attempts: int = 8
+    notify_retry_base_seconds: int = 30
+    notify_retry_cap_seconds: int = 3600
 
     @property
     def is_sqlite(self) -> bool:

@@ -220,8 +220,9 @@ def parse_code(text: str, field: str = "code") -> str:
 def add_item(session: Session, user: User, manifest: Manifest, text: str) -> ManifestLine:
     """Put the item with code ``text`` into the open ``manifest``. Adding an
     item already listed gives its line again (a scanner may read twice)."""
-    _need_open_by(user, manifest)
     code = parse_code(text)
+    manifest = lock_manifest(session, manifest)
+    _need_open_by(user, manifest)
     item = session.scalars(select(Item).where(Item.tracking_code == code).with_for_update()).first()
     actor = actor_for(session, user, manifest.giver_unit_id)
     state = ledger.state_of(item) if item is not None else None
@@ -267,8 +268,9 @@ def _open_line_of(session: Session, item_id: int) -> ManifestLine | None:
 
 def remove_item(session: Session, user: User, manifest: Manifest, text: str) -> None:
     """Take an item out of an open manifest (the line is kept, marked removed)."""
-    _need_open_by(user, manifest)
     code = parse_code(text)
+    manifest = lock_manifest(session, manifest)
+    _need_open_by(user, manifest)
     for line, item in listed_items(session, manifest):
         if item.tracking_code == code:
             line.removed_at = utcnow()
@@ -323,6 +325,7 @@ def offer_manifest(
 ) -> Manifest:
     """Offer every listed item to ``receiver``, one ``handover_offered`` event
     each, in one transaction. A retry with the same client id changes nothing."""
+    manifest = lock_manifest(session, manifest)
     if manifest.offer_client_id == client_id:
         if (manifest.receiver_user_id, manifest.receiver_unit_id) != (
             receiver.user_id,
@@ -364,6 +367,19 @@ def offer_manifest(
     manifest.offered_at = utcnow()
     session.flush()
     return manifest
+
+
+def lock_manifest(session: Session, manifest: Manifest) -> Manifest:
+    """Lock the manifest row and re-read it, so that two requests on the same
+    bag (a double tap, two colleagues of the receiving office) run one after
+    the other, the second seeing what the first did."""
+    locked = session.scalars(
+        select(Manifest)
+        .where(Manifest.id == manifest.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    return locked
 
 
 def _lock(session: Session, items: Sequence[Item]) -> None:
@@ -412,6 +428,7 @@ def receive_manifest(
     an item the receiver may see also gets an incident (wrong_item).
     """
     request_digest = receipt_digest(user, codes)
+    manifest = lock_manifest(session, manifest)
     if manifest.receipt_client_id == client_id:
         if manifest.receipt_digest != request_digest:
             raise IdempotencyMismatch(

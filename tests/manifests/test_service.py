@@ -3,6 +3,8 @@ real database (SQLite, or PostgreSQL when configured)."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
@@ -350,3 +352,52 @@ def test_split_is_pure_and_keeps_order() -> None:
     assert parts.scanned_listed == ("A", "C")
     assert parts.missing == ("B",)
     assert parts.extra == ("X",)
+
+
+def test_two_colleagues_receiving_at_once_cannot_dispute_the_bag(engine: sa.Engine) -> None:
+    """Both members of the receiving office scan the bag in at the same moment:
+    one receipt wins, the other is told the bag was received; nothing is
+    disputed (the manifest row is locked before the items)."""
+    codes = make_items(engine, 5)
+    ref = built(engine, codes)
+    with transaction(engine) as s:
+        to = service.find_receiver(s, "", "BD-VONHAI")
+        service.offer_manifest(
+            s, user(s, GIVER), manifest(s, ref), to, client_id=cid(), device_time=now()
+        )
+        add_user(s, "buuta.vonhai2", Role.POSTAL_WORKER, "BD-VONHAI")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+    # SQLite takes its write lock at a transaction's first statement (BEGIN
+    # IMMEDIATE), so there the two can only start together, then queue.
+    sqlite = engine.dialect.name == "sqlite"
+
+    def receive(username: str) -> None:
+        try:
+            if sqlite:
+                barrier.wait(timeout=10)
+            with transaction(engine) as s:
+                m = manifest(s, ref)
+                if not sqlite:
+                    # Both have read the bag as offered before either writes.
+                    barrier.wait(timeout=10)
+                service.receive_manifest(
+                    s, user(s, username), m, codes, client_id=cid(), device_time=now()
+                )
+            outcomes.append("received")
+        except ManifestError as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=receive, args=(u,)) for u in (RECEIVER, "buuta.vonhai2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(outcomes) == ["already_received", "received"]
+    with transaction(engine) as s:
+        for code in codes:
+            it = item(s, code)
+            assert not it.disputed
+            assert it.custodian_unit_id == unit(s, "BD-VONHAI").id
+            assert [e.kind for e in events(s, code)][-1] is EventKind.HANDOVER_CONFIRMED
+    assert count(engine, "manifest_check") == 5
