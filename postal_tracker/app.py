@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from postal_tracker.delivery import citizen as delivery_citizen
     from postal_tracker.delivery import views as delivery_views
     from postal_tracker.intake import views as intake_views
+    from postal_tracker.scanner import views as scanner_views
     from postal_tracker.manifests import api as manifests_api
     from postal_tracker.manifests import views as manifests_views
     from postal_tracker.web import display, errors, pages
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(manifests_api.bp)
     app.register_blueprint(manifests_views.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(scanner_views.bp)
     errors.init_app(app)
     display.init_app(app)
     app.context_processor(_template_globals)
