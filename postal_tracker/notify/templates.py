@@ -102,9 +102,9 @@ TEMPLATES: dict[str, NoticeTemplate] = {
         ),
         sms=(
             Part("Kết quả hồ sơ {tracking_code} giao ngày {date}"),
-            Part(", {window}", 1),
+            Part(", {window}", 2),
             Part("."),
-            Part(" Xác nhận/đổi lịch: {link}", 2),
+            Part(" Xác nhận/đổi lịch: {link}", 1),
         ),
     ),
     "delivery_reminder": NoticeTemplate(
@@ -117,9 +117,9 @@ TEMPLATES: dict[str, NoticeTemplate] = {
         ),
         sms=(
             Part("Nhắc lịch: kết quả hồ sơ {tracking_code} giao ngày {date}"),
-            Part(", {window}", 1),
+            Part(", {window}", 2),
             Part("."),
-            Part(" Đổi lịch: {link}", 2),
+            Part(" Đổi lịch: {link}", 1),
         ),
     ),
     "delivery_failed": NoticeTemplate(
@@ -135,9 +135,9 @@ TEMPLATES: dict[str, NoticeTemplate] = {
             Part("Chưa giao được kết quả hồ sơ {tracking_code}"),
             Part(" ({reason})", 3, "reason"),
             Part(". Giao lại ngày {next_date}"),
-            Part(", {window}", 1),
+            Part(", {window}", 2),
             Part("."),
-            Part(" Đổi lịch: {link}", 2),
+            Part(" Đổi lịch: {link}", 1),
         ),
     ),
     "held_for_pickup": NoticeTemplate(
@@ -233,48 +233,45 @@ def _display_date(kind: str, name: str, iso: str) -> str:
 
 
 def render_sms(parts: tuple[Part, ...], values: Mapping[str, str]) -> str:
-    """The SMS within SMS_LIMIT: parts of priority 0 whole, the others shortened
-    or left out, highest priority number first."""
+    """The SMS within SMS_LIMIT: parts of priority 0 whole; the others, highest
+    priority number first, shortened to fit or left out; then any part left out
+    that fits again (perhaps shortened) is put back, most needed first."""
     plain = {name: sms_text(value) for name, value in values.items()}
     texts = [strip_diacritics(p.text) for p in parts]
     dropped: set[int] = set()
     limits: dict[str, int] = {}  # cut field -> the length it is shortened to
+
+    def over() -> int:
+        return len(build()) - SMS_LIMIT
 
     def build() -> str:
         shown = {**plain, **{n: shorten(plain[n], size) for n, size in limits.items()}}
         text = "".join(t.format(**shown) for i, t in enumerate(texts) if i not in dropped)
         return text.replace("....", "...")  # a shortened value before a full stop
 
-    order = sorted((i for i, p in enumerate(parts) if p.priority), key=lambda i: -parts[i].priority)
-    # First the least needed parts: values shortened to their minimum, the rest
-    # left out, until the message fits; then, if need be, the shortened ones too.
-    for i in order:
-        if len(build()) <= SMS_LIMIT:
-            break
+    def shorten_to_fit(i: int) -> bool:
         cut = parts[i].cut
-        if cut is not None and len(plain[cut]) > MIN_SHORTENED:
-            limits[cut] = MIN_SHORTENED
-        else:
-            dropped.add(i)
-    for i in order:
-        if len(build()) <= SMS_LIMIT:
-            break
-        dropped.add(i)
-    # Then the room left goes back to the shortened values, most needed first.
-    for i in reversed(order):
-        cut = parts[i].cut
-        if i in dropped or cut is None or cut not in limits:
-            continue
-        # Word-boundary cuts make lengths uneven: try the largest size that may
-        # fit, then smaller ones (a few steps at most).
-        fitting = limits[cut]
-        largest = min(len(plain[cut]), fitting + SMS_LIMIT - len(build()) + 3)
-        for size in range(largest, fitting, -1):
+        if cut is None:
+            return False
+        # Cuts at word boundaries make lengths uneven: the first size or two fit.
+        for size in range(len(plain[cut]) - over(), MIN_SHORTENED - 1, -1):
             limits[cut] = size
-            if len(build()) <= SMS_LIMIT:
-                fitting = size
-                break
-        limits[cut] = fitting
+            if over() <= 0:
+                return True
+        limits.pop(cut, None)
+        return False
+
+    order = sorted((i for i, p in enumerate(parts) if p.priority), key=lambda i: -parts[i].priority)
+    for i in order:
+        if over() <= 0:
+            break
+        if not shorten_to_fit(i):
+            dropped.add(i)
+    for i in reversed(order):
+        if i in dropped:
+            dropped.discard(i)
+            if over() > 0 and not shorten_to_fit(i):
+                dropped.add(i)
     text = build()
     if len(text) > SMS_LIMIT:
         # Only the kept parts are left: the tracking code or a date is malformed.

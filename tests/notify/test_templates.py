@@ -179,3 +179,22 @@ def test_shorten_cuts_at_a_word_and_marks_the_cut() -> None:
 )
 def test_recipients_are_masked_for_logs(recipient: str, masked: str) -> None:
     assert mask_recipient(recipient) == masked
+
+
+def test_the_link_outranks_the_window_and_the_reason() -> None:
+    link = "https://tracuu.buudien.vn/c/" + "A" * 46  # as long as a real signed link
+    context = {**_context("delivery_failed", SHORT), "link": link, "reason": LONG}
+    sms = render("delivery_failed", context).sms_body
+    assert sms == (
+        f"Chua giao duoc ket qua ho so {CODE}. Giao lai ngay 04/12/2026. Doi lich: {link}"
+    )
+
+
+def test_a_part_left_out_early_comes_back_shortened_when_room_is_left() -> None:
+    # The reason goes first, but once the window is out there is room for a
+    # shortened reason again.
+    context = {**_context("delivery_failed", SHORT), "window": LONG, "reason": LONG}
+    sms = render("delivery_failed", context).sms_body
+    assert sms.startswith(f"Chua giao duoc ket qua ho so {CODE} (Cap giay")
+    assert "...)" in sms and "Doi lich: http://localhost/n/AB12CD" in sms
+    assert len(sms) <= SMS_LIMIT
