@@ -156,6 +156,10 @@ def relay_command(once: bool, interval: float, batch: int) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from postal_tracker.slips.commands import COMMANDS as SLIP_COMMANDS
+
+    for group in SLIP_COMMANDS:
+        app.cli.add_command(group)
     for cmd in (
         migrate_command,
         demo_data_command,

@@ -18,6 +18,7 @@ from postal_tracker.custody.models import Item
 from postal_tracker.custody.rules import EventKind
 from postal_tracker.intake.models import DeliveryPreference
 from postal_tracker.intake.service import DocumentLine, IntakeRecord, take_in
+from postal_tracker.slips.issuing import SlipIssuer
 from postal_tracker.units.models import Unit, UnitKind
 from postal_tracker.units.service import add_unit
 
@@ -151,6 +152,7 @@ def load(session: Session, settings: Settings) -> None:
             device_time=now - timedelta(hours=hours_ago),
             tracking_prefix=settings.tracking_prefix,
             tracking_country=settings.tracking_country,
+            issuer=SlipIssuer.from_settings(settings),
         )
         return item
 

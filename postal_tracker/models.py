@@ -11,12 +11,14 @@ from postal_tracker.delivery.models import Delivery, DeliveryRoute, DeliveryWork
 from postal_tracker.intake.models import Dossier, DossierDocument
 from postal_tracker.manifests.models import Manifest, ManifestCheck, ManifestLine
 from postal_tracker.notify.models import OutboxMessage
+from postal_tracker.slips.models import CodeReservation, IssuedSlip
 from postal_tracker.units.models import Unit
 
 metadata: MetaData = SQLModel.metadata
 
 __all__ = [
     "AgencyResult",
+    "CodeReservation",
     "Alert",
     "ApiToken",
     "ApologySlip",
@@ -28,6 +30,7 @@ __all__ = [
     "Dossier",
     "DossierDocument",
     "Item",
+    "IssuedSlip",
     "Manifest",
     "ManifestCheck",
     "ManifestLine",

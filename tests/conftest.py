@@ -144,6 +144,10 @@ def pg_only() -> None:
 
 def _make_app(databases: _Databases, kind: str, tmp_path: Path) -> Iterator[Flask]:
     url = databases.copy(kind, tmp_path)
+    keys = databases.root / "keys"
+    if keys.exists():
+        # The keys that signed the template's demo slips.
+        shutil.copytree(keys, tmp_path / "keys")
     app = create_app(_settings(tmp_path, url))
     yield app
     app.extensions["db_engine"].dispose()

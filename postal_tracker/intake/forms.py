@@ -37,6 +37,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from postal_tracker import s10
 from postal_tracker.intake.models import DeliveryPreference
 from postal_tracker.phones import InvalidPhone, parse_vn_phone
 
@@ -201,6 +202,14 @@ class IntakeForm(FlaskForm):
         _l("Delivery address (if not the sender's address)"), 400, required=False
     )
     note = _long_text(_l("Note"), 1000, required=False)
+    label_code = _text(_l("Pre-printed label (scan it, or leave empty)"), 20, required=False)
+
+    def validate_label_code(self, field: Field) -> None:
+        text = (field.data or "").strip()
+        if text and not s10.is_valid(text):
+            raise ValidationError(
+                _l("This is not a valid tracking code; scan the label again or check its digits.")
+            )
 
     def validate_sender_phone(self, field: Field) -> None:
         # Only checked here: the page shows the number back as it was typed;

@@ -9,12 +9,16 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
+from postal_tracker.auth.models import User
 from postal_tracker.custody.codes import allocate_tracking_code
 from postal_tracker.custody.ledger import open_item
 from postal_tracker.custody.models import CustodyEvent, Item, ItemKind
 from postal_tracker.custody.rules import Actor, EventKind
 from postal_tracker.intake.models import DeliveryPreference, Dossier, DossierDocument
 from postal_tracker.phones import InvalidPhone, parse_vn_phone
+from postal_tracker.slips.issuing import IntakeFacts, SlipIssuer, issue_intake_slip
+from postal_tracker.slips.model import DocumentLine as SlipDocument
+from postal_tracker.slips.pool import claim_reserved_code, mark_code_used
 from postal_tracker.units.models import Unit, UnitKind
 
 
@@ -47,6 +51,7 @@ class IntakeRecord:
     delivery_address: str
     note: str
     intake_unit_id: int
+    label_code: str = ""  # a pre-printed label's tracking code, if one was scanned
 
 
 class IntakeError(ValueError):
@@ -67,7 +72,10 @@ def take_in(
     device_time: datetime,
     tracking_prefix: str,
     tracking_country: str = "VN",
+    issuer: SlipIssuer | None = None,
 ) -> tuple[Dossier, Item]:
+    """Save the dossier, its item and the ``accepted`` event; with an
+    ``issuer``, also the signed intake slip, whose hash the event records."""
     agency = session.get(Unit, record.agency_id)
     if agency is None or agency.kind is not UnitKind.AGENCY or not agency.active:
         raise IntakeError("agency_id", "The resolving agency must be an agency.")
@@ -116,13 +124,27 @@ def take_in(
                 pages=line.pages,
             )
         )
-    item = Item(
-        tracking_code=allocate_tracking_code(session, tracking_prefix, tracking_country),
-        dossier_id=_id(dossier),
-        kind=ItemKind.DOSSIER,
-    )
+    if record.label_code:
+        # A pre-printed label scanned at intake: its code must be one we reserved.
+        code = claim_reserved_code(session, record.label_code)
+        if code is None:
+            raise IntakeError("label_code", "This label is not one of ours, or is already used.")
+    else:
+        code = allocate_tracking_code(session, tracking_prefix, tracking_country)
+    item = Item(tracking_code=code, dossier_id=_id(dossier), kind=ItemKind.DOSSIER)
     session.add(item)
     session.flush()
+    if record.label_code:
+        mark_code_used(session, code, item)
+    data: dict[str, object] = {
+        "seal_number": dossier.seal_number,
+        "documents": len(record.documents),
+    }
+    if issuer is not None:
+        slip = issue_intake_slip(
+            session, issuer, _slip_facts(session, actor, dossier, item, record, agency)
+        )
+        data.update(slip_id=slip.id, slip_sha256=slip.sha256)
     acting = Actor(actor.user_id, actor.role, actor.unit_ids, record.intake_unit_id)
     open_item(
         session,
@@ -131,9 +153,38 @@ def take_in(
         kind=EventKind.ACCEPTED,
         client_id=client_id,
         device_time=device_time,
-        data={"seal_number": dossier.seal_number, "documents": len(record.documents)},
+        data=data,
     )
     return dossier, item
+
+
+def _slip_facts(
+    session: Session, actor: Actor, dossier: Dossier, item: Item, record: IntakeRecord, agency: Unit
+) -> IntakeFacts:
+    officer = session.get(User, actor.user_id)
+    office = session.get(Unit, record.intake_unit_id)
+    return IntakeFacts(
+        dossier_id=_id(dossier),
+        tracking_code=item.tracking_code,
+        sender_name=dossier.sender_name,
+        sender_phone_e164=dossier.sender_phone,
+        on_behalf=dossier.authorised,
+        procedure_code=dossier.procedure_code,
+        procedure_name=dossier.procedure_name,
+        agency_name=agency.name,
+        documents=tuple(
+            SlipDocument(d.name.strip(), d.originals, d.certified_copies, d.photocopies, d.pages)
+            for d in record.documents
+        ),
+        fee_vnd=dossier.fee_vnd,
+        postage_vnd=dossier.postage_vnd,
+        seal_number=dossier.seal_number,
+        home_delivery=dossier.delivery_preference is DeliveryPreference.HOME,
+        delivery_address=dossier.delivery_address,
+        officer_name=officer.full_name if officer else "",
+        officer_unit=office.name if office else "",
+        issued_by_user_id=actor.user_id,
+    )
 
 
 def _id(row: Unit | Dossier) -> int:

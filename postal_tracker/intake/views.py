@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -26,7 +27,7 @@ from postal_tracker.custody.errors import IdempotencyMismatch
 from postal_tracker.custody.ledger import MAX_CLOCK_AHEAD
 from postal_tracker.intake import queries
 from postal_tracker.intake.forms import IntakeForm, id_number, seal_number
-from postal_tracker.intake.models import DeliveryPreference
+from postal_tracker.intake.models import DeliveryPreference, Dossier
 from postal_tracker.intake.service import (
     DocumentLine,
     IntakeError,
@@ -35,6 +36,8 @@ from postal_tracker.intake.service import (
     take_in,
 )
 from postal_tracker.phones import mask_phone, national
+from postal_tracker.slips.issuing import SlipIssuer
+from postal_tracker.slips.views import intake_slip_of
 from postal_tracker.units.service import agencies
 
 bp = Blueprint("dossiers", __name__, url_prefix="/dossiers")
@@ -71,6 +74,7 @@ _INTAKE_ERRORS = {
     "intake_unit_id": _l("Choose one of your offices."),
     "documents": _l("List at least one document."),
     "sender_phone": _l("Enter a valid Vietnamese phone number, e.g. 0912 345 678."),
+    "label_code": _l("This label is not one of ours, or it is already used."),
 }
 
 
@@ -102,6 +106,7 @@ def new() -> ResponseReturnValue:
             device_time=_device_time(form.device_time.data),
             tracking_prefix=settings.tracking_prefix,
             tracking_country=settings.tracking_country,
+            issuer=SlipIssuer.from_settings(settings, lang=str(get_locale())),
         )
     except IntakeError as exc:
         field = getattr(form, exc.field, None)
@@ -160,9 +165,15 @@ def show(dossier_id: int) -> ResponseReturnValue:
         documents=queries.documents_of(session, dossier),
         items=queries.items_of(session, dossier),
         timeline=queries.timeline(session, dossier),
+        slip=intake_slip_of(_id_of(dossier)),
         phone=national(dossier.sender_phone),
         vn_time=VN_TIME,
     )
+
+
+def _id_of(dossier: Dossier) -> int:
+    assert dossier.id is not None
+    return dossier.id
 
 
 def _record(form: IntakeForm) -> IntakeRecord:
@@ -194,6 +205,7 @@ def _record(form: IntakeForm) -> IntakeRecord:
         delivery_address=form.delivery_address.data or "",
         note=form.note.data or "",
         intake_unit_id=form.intake_unit_id.data or 0,
+        label_code=(form.label_code.data or "").strip(),
     )
 
 
