@@ -13,6 +13,7 @@ from postal_tracker.manifests.models import Manifest, ManifestCheck, ManifestLin
 from postal_tracker.notify.models import OutboxMessage
 from postal_tracker.slips.models import CodeReservation, IssuedSlip
 from postal_tracker.units.models import Unit
+from postal_tracker.watch.models import AlertResolution
 
 metadata: MetaData = SQLModel.metadata
 
@@ -20,6 +21,7 @@ __all__ = [
     "AgencyResult",
     "CodeReservation",
     "Alert",
+    "AlertResolution",
     "ApiToken",
     "ApologySlip",
     "Appointment",

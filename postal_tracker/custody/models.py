@@ -102,3 +102,6 @@ class Alert(SQLModel, table=True):
     )
     resolved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     resolved_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+    # Names the finding a watchdog raised (unique), so one finding is one alert
+    # however often the watchdog runs; None for alerts raised by events.
+    finding_key: str | None = Field(default=None, max_length=200, unique=True, index=True)
