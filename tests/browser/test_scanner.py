@@ -241,7 +241,7 @@ def test_the_receiver_of_an_offer_is_offered_to_confirm_it(app: Flask, page: Any
     assert holder == "gdv.tinh"
 
 
-def test_scanner_fits_a_phone(chromium: Any, live_server: str) -> None:
+def test_scanner_fits_a_phone(app: Flask, chromium: Any, live_server: str) -> None:
     context = chromium.new_context(
         base_url=live_server,
         viewport={"width": 390, "height": 844},
@@ -253,14 +253,68 @@ def test_scanner_fits_a_phone(chromium: Any, live_server: str) -> None:
     try:
         _log_in(page, "buuta.vonhai")
         page.goto("/scanner/")
-        page.fill("#scan-input", "HC")
+        with app.extensions["db_engine"].connect() as conn:
+            code = conn.execute(
+                sa.text(
+                    'SELECT i.tracking_code FROM item i JOIN "user" u '
+                    "ON u.id = i.custodian_user_id WHERE u.username = 'buuta.vonhai'"
+                )
+            ).scalar_one()
+        _scan_with_scanner(page, code)
+        page.wait_for_selector("#item-actions button:last-child")
         page.screenshot(path=str(SCREENSHOT), full_page=True)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"the page is {width}px wide on a 390px phone"
-        for selector in ("#scan-input", "#scan-form button", "#camera-start", "#unsent-count"):
+        for selector in (
+            "#scan-input",
+            "#scan-form button",
+            "#camera-start",
+            "#unsent-count",
+            "#item-actions button:last-child",
+        ):
             box = page.locator(selector).bounding_box()
             assert box["x"] >= 0 and box["x"] + box["width"] <= 390, selector
-        for selector in ("#scan-input", "#scan-form button", "#camera-start"):
+        for selector in (
+            "#scan-input",
+            "#scan-form button",
+            "#camera-start",
+            "#item-actions button:last-child",
+        ):
             assert page.locator(selector).bounding_box()["height"] >= 44, selector
     finally:
         context.close()
+
+
+def test_a_slip_qr_gives_its_tracking_code(app: Flask, page: Any, tmp_path: Path) -> None:
+    """The QR on a slip holds ``<BASE>/V/<TOKEN>``; the page reads the code
+    out of the token (postal_tracker/slips/token.py's layout) without network."""
+    from postal_tracker import s10
+    from postal_tracker.slips.keys import KeyRing
+    from postal_tracker.slips.token import sign_slip, slip_url
+
+    now = datetime.now(UTC)
+    ring = KeyRing.load_or_create(tmp_path / "keys", now)
+    codes = [
+        s10.make(prefix, s10.next_issuable(serial), country)
+        for prefix, serial, country in [
+            ("HC", 1, "VN"),
+            ("ZZ", 99_999_000, "ZZ"),
+            ("AA", 0, "AA"),
+            ("RR", 12_345_678, "VN"),
+        ]
+    ]
+    urls = [slip_url("https://dvc.example.vn", sign_slip(ring, c, 2**48 - 1, now)) for c in codes]
+    (held,) = _fresh_items(app, 1)
+    _log_in(page, "canbo.trangxa")
+    _open_scanner(page)
+    decoded = page.evaluate("urls => urls.map(u => PostalScanner.parseScan(u).code)", urls)
+    assert decoded == codes
+    # Browsers open the URL in lower case; a bare token works too.
+    lower = page.evaluate("u => PostalScanner.parseScan(u.toLowerCase()).code", urls[0])
+    assert lower == codes[0]
+    assert page.evaluate("t => PostalScanner.parseScan(t).error", "HTTP://X/V/ABC") == "bad_code"
+
+    url = slip_url("https://dvc.example.vn", sign_slip(ring, held, 7, now))
+    _scan_with_scanner(page, url)
+    page.wait_for_selector("#item-actions button[data-kind=arrived]")
+    assert page.input_value("#scan-input") == held
