@@ -118,6 +118,7 @@ def dashboard(session: Session, user: User, today: date) -> Dashboard:
         .join(Dossier, col(Dossier.id) == Item.dossier_id)
         .where(
             Item.kind == ItemKind.DOSSIER,
+            col(Dossier.agency_id).in_(ids),
             col(Item.offered_to_agency).is_(True),
             or_(col(Item.offered_to_unit_id).in_(ids), col(Item.offered_to_user_id) == user.id),
         )
@@ -127,7 +128,7 @@ def dashboard(session: Session, user: User, today: date) -> Dashboard:
         select(Item, Dossier)
         .join(Dossier, col(Dossier.id) == Item.dossier_id)
         .where(col(Item.custodian_unit_id).in_(ids), col(Item.phase).in_([Phase.AT_AGENCY]))
-        .where(Item.kind == ItemKind.DOSSIER)
+        .where(Item.kind == ItemKind.DOSSIER, col(Dossier.agency_id).in_(ids))
     ).all()
     dossier_ids = [d.id for _, d in held if d.id is not None]
     results = {r.dossier_id: r for r in _results(session, dossier_ids)}

@@ -76,6 +76,8 @@ def incoming_item(session: Session, user: User, item_id: int) -> Item:
         or item.kind is not ItemKind.DOSSIER
         or not item.offered_to_agency
         or not (item.offered_to_unit_id in ids or item.offered_to_user_id == user.id)
+        # A dossier addressed to another agency is not received here by this page.
+        or clerk_dossier(session, user, item.dossier_id) is None
     ):
         raise NotFound
     return item

@@ -214,3 +214,29 @@ def test_receipt_of_a_disputed_item_is_refused_by_the_ledger(engine: sa.Engine) 
         with pytest.raises(LedgerError):
             receive(s, item)
         assert counts(s) == before
+
+
+def test_a_dossier_for_another_agency_is_not_received_by_the_page(engine: sa.Engine) -> None:
+    """Sent to Sở Nội vụ by mistake, a dossier for Sở Công Thương is neither
+    listed nor received there (a scan can still record what really happened)."""
+    from postal_tracker.agency import queries
+    from tests.custody.helpers import new_item
+
+    with transaction(engine) as s:
+        item = new_item(s)
+        record(
+            s,
+            actor(s, "canbo.trangxa", "MC-TRANGXA"),
+            scan(
+                item,
+                EventKind.HANDOVER_OFFERED,
+                receiver_unit_id=unit(s, "SNV").id,
+                receiver_is_agency=True,
+            ),
+        )
+        board = queries.dashboard(s, user(s, OTHER_CLERK), datetime.now(VN).date())
+        assert item.id not in [r.item.id for r in board.incoming]
+        before = counts(s)
+        with pytest.raises(service.NotFound):
+            receive(s, item, username=OTHER_CLERK)
+        assert counts(s) == before

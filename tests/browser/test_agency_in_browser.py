@@ -16,7 +16,6 @@ from postal_tracker.custody.rules import Phase
 from postal_tracker.db import transaction
 from postal_tracker.workdays import add_working_days
 from tests.agency.conftest import CLERK, offered_to_sct
-from tests.browser.conftest import chromium, live_server, page  # noqa: F401 (fixtures)
 from tests.conftest import DEMO_PASSWORD
 from tests.custody.helpers import VN
 
@@ -37,7 +36,7 @@ def _fits_the_screen(tab: Any) -> bool:
 
 def test_a_clerk_receives_a_dossier_and_records_its_result_on_a_phone(
     engine: sa.Engine,
-    page: Any,  # noqa: F811
+    page: Any,
 ) -> None:
     with transaction(engine) as s:
         item = offered_to_sct(s)
