@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -92,19 +93,62 @@ def create_user_command(
 
 @click.command("verify")
 @with_appcontext
-def verify_command() -> None:
-    """Recompute every item's hash chain; exit 1 and name the first bad event on a break."""
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Checkpoint to check against (default: the latest in the instance's checkpoints/).",
+)
+def verify_command(checkpoint_file: Path | None) -> None:
+    """Recompute every item's hash chain and check the last signed checkpoint;
+    exit 1 and name the first bad event on any break, truncation or swap."""
+    from postal_tracker.custody import checkpoint as cp
     from postal_tracker.custody.verify import verify_all
+    from postal_tracker.slips.issuing import current_keyring
 
+    settings = _settings()
     breaks = 0
     with db.transaction(db.engine()) as session:
         for broken in verify_all(session):
             breaks += 1
             click.echo(f"BROKEN {broken}", err=True)
+        path = checkpoint_file or cp.latest_checkpoint(settings.instance_path / "checkpoints")
+        if path is not None:
+            try:
+                data = cp.load_checkpoint(path, current_keyring(settings.instance_path / "keys"))
+            except cp.CheckpointError as exc:
+                breaks += 1
+                click.echo(f"BROKEN checkpoint {exc}", err=True)
+            else:
+                for gone in cp.check_against(session, data):
+                    breaks += 1
+                    click.echo(f"BROKEN {gone} (checkpoint {path.name})", err=True)
     if breaks:
-        click.echo(f"{breaks} item(s) with a broken history.", err=True)
+        click.echo(f"{breaks} problem(s) in the custody history.", err=True)
         sys.exit(1)
-    click.echo("All custody histories verify.")
+    suffix = f", and match checkpoint {path.name}" if path else ""
+    click.echo(f"All custody histories verify{suffix}.")
+
+
+@click.command("checkpoint")
+@with_appcontext
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to write to (default: the instance's checkpoints/); keep copies off this machine.",
+)
+def checkpoint_command(out_dir: Path | None) -> None:
+    """Sign a digest of every item's chain and write it outside the database."""
+    from postal_tracker.custody import checkpoint as cp
+    from postal_tracker.slips.issuing import current_keyring
+
+    settings = _settings()
+    with db.transaction(db.engine()) as session:
+        data = cp.make_checkpoint(session, current_keyring(settings.instance_path / "keys"))
+    path = cp.write_checkpoint(data, out_dir or settings.instance_path / "checkpoints")
+    click.echo(f"Checkpoint of {len(data['items'])} item(s) written to {path}")
 
 
 @click.command("delivery-jobs")
@@ -126,16 +170,38 @@ def delivery_jobs_command(today: datetime | None) -> None:
 @with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-def serve_command(host: str, port: int) -> None:
+@click.option(
+    "--with-scheduler", is_flag=True, help="Run the scheduler's jobs in this process too."
+)
+def serve_command(host: str, port: int, with_scheduler: bool) -> None:
     """Serve the app for development and demos (use gunicorn in production)."""
     from postal_tracker import demo
 
     with db.transaction(db.engine()) as session:
         if demo.has_demo_users(session):
             click.echo(demo.logins_text())
+    if with_scheduler:
+        from postal_tracker.jobs import build_scheduler
+
+        build_scheduler(db.engine(), _settings(), background=True).start()
+        click.echo("Scheduler running in this process.")
     click.echo(f"Postal Tracker at http://{host}:{port}  (Ctrl+C to stop)")
     # Flask's own app.run() refuses to run from inside a CLI command.
     run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the clock: deliveries, notices, reminders, watchdogs (one process per deployment)."""
+    from contextlib import suppress
+
+    from postal_tracker.jobs import build_scheduler
+
+    scheduler = build_scheduler(db.engine(), _settings())
+    click.echo(f"Scheduler running {len(scheduler.get_jobs())} jobs (Ctrl+C to stop).")
+    with suppress(KeyboardInterrupt, SystemExit):
+        scheduler.start()
 
 
 @click.command("relay")
@@ -165,9 +231,11 @@ def register_commands(app: Flask) -> None:
         demo_data_command,
         create_user_command,
         verify_command,
+        checkpoint_command,
         delivery_jobs_command,
         serve_command,
         relay_command,
+        scheduler_command,
     ):
         app.cli.add_command(cmd)
 

@@ -171,3 +171,44 @@ def test_items_stay_consistent_with_their_chain(engine: sa.Engine) -> None:
         assert last is not None
         assert item.head_event_id == last.id and item.head_hash == last.hash
         assert item.offer_event_id == last.id
+
+
+def test_a_cut_tail_hidden_by_a_rewritten_item_is_caught_by_the_checkpoint(
+    app: Flask, engine: sa.Engine
+) -> None:
+    code, ids = _item_with_history(engine)
+    runner = app.test_cli_runner()
+    made = runner.invoke(args=["checkpoint"])
+    assert made.exit_code == 0, made.output
+    # Cut the last two events and make the item row agree, as a careful attacker would.
+    with transaction(engine) as s:
+        third = s.get(CustodyEvent, ids[2])
+        assert third is not None
+        head_hash = third.hash
+    _as_attacker(
+        engine,
+        f"DELETE FROM custody_event WHERE id IN ({ids[3]}, {ids[4]})",
+        f"UPDATE item SET event_count = 3, head_hash = '{head_hash}', head_event_id = {ids[2]}, "
+        f"offer_event_id = NULL, offered_to_unit_id = NULL WHERE tracking_code = '{code}'",
+    )
+    assert _breaks(engine) == []  # each chain on its own looks whole
+    result = runner.invoke(args=["verify"])
+    assert result.exit_code == 1
+    assert f"BROKEN {code}: event #5, present at the checkpoint, is missing" in result.output
+
+
+def test_an_altered_checkpoint_file_fails_verify(app: Flask, engine: sa.Engine) -> None:
+    import json
+    from pathlib import Path
+
+    _item_with_history(engine)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["checkpoint"]).exit_code == 0
+    folder = Path(app.config["SETTINGS"].instance_path) / "checkpoints"
+    path = sorted(folder.glob("checkpoint-*.json"))[-1]
+    data = json.loads(path.read_text())
+    data["items"] = data["items"][:-1]  # drop an item from the record
+    path.write_text(json.dumps(data))
+    result = runner.invoke(args=["verify"])
+    assert result.exit_code == 1 and "BROKEN checkpoint" in result.output
+    assert runner.invoke(args=["verify", "--checkpoint", str(path)]).exit_code == 1
