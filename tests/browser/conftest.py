@@ -4,6 +4,7 @@ fresh copy of the demo database (the ``app`` fixture)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -32,14 +33,22 @@ def compiled_catalogs() -> None:
     compile_catalogs()
 
 
+def _missing(reason: str) -> None:
+    # On CI a missing browser is a broken set-up, not a reason to skip.
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must install it: see .ci/run)")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="Playwright is not installed: pip install playwright"
-    )
+    try:
+        from playwright import sync_api
+    except ImportError:
+        _missing("Playwright is not installed: pip install playwright")
     executable = CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")
     if not executable:
-        pytest.skip("Chromium is not installed: apt-get install -y chromium")
+        _missing("Chromium is not installed: apt-get install -y chromium")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(executable), headless=True, args=CHROMIUM_ARGS
