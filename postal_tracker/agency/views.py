@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -51,6 +51,7 @@ from postal_tracker.units.models import POSTAL_KINDS, Unit
 from postal_tracker.workdays import VN_TZ
 
 bp = Blueprint("agency", __name__, url_prefix="/agency")
+MAX_PAGE_AGE = timedelta(hours=12)
 
 # What the service refuses, by (field, code), in the user's language.
 MESSAGES: dict[tuple[str, str], Any] = {
@@ -107,8 +108,10 @@ def _device_time(form: FlaskForm) -> datetime:
         value = datetime.fromisoformat(form.device_time.data or "")
     except ValueError:
         return _now()
-    if value.tzinfo is None or value > _now() + MAX_CLOCK_AHEAD:
-        return _now()
+    now = _now()
+    # A page left open for days must not backdate a receipt (and its appointment).
+    if value.tzinfo is None or not now - MAX_PAGE_AGE <= value <= now + MAX_CLOCK_AHEAD:
+        return now
     return value
 
 

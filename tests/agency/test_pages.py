@@ -338,3 +338,21 @@ def test_a_dossier_received_by_scan_gets_its_appointment_afterwards(
     with transaction(engine) as s:
         assert counts(s) == before
     assert link not in b.client.get("/agency/").get_data(as_text=True)
+
+
+def test_a_stale_page_does_not_backdate_the_receipt(
+    engine: sa.Engine, as_user: Callable[[str], Browser]
+) -> None:
+    with transaction(engine) as s:
+        item = offered_to_sct(s)
+    b = as_user(CLERK)
+    three_days_ago = (datetime.now(VN) - timedelta(days=3)).isoformat()
+    data = _receipt_form(b, item.id or 0, device_time=three_days_ago)
+    assert b.post(f"/agency/incoming/{item.id}/receive", data).status_code == 302
+    with transaction(engine) as s:
+        (row,) = s.scalars(select(Appointment)).all()
+        assert row.counted_from == _today()
+        event = s.scalars(
+            select(CustodyEvent).where(CustodyEvent.kind == EventKind.DELIVERED_TO_AGENCY)
+        ).all()[-1]
+        assert event.device_time > datetime.now(VN) - timedelta(minutes=5)
