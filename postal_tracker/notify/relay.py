@@ -286,6 +286,33 @@ def _scrub(text: str, recipient: str) -> str:
     return text.replace(recipient, mask_recipient(recipient)) if recipient else text
 
 
+def relay_due(
+    engine: sa.Engine,
+    settings: Settings,
+    *,
+    worker_id: str,
+    batch: int = 50,
+    channels: dict[Medium, Channel] | None = None,
+    max_seconds: float = 60.0,
+) -> RelayStats:
+    """Sweep until nothing is due or ``max_seconds`` have passed, over one set
+    of channels (one SMTP connection): the scheduler's job."""
+    own = channels is None
+    active = build_channels(settings) if channels is None else channels
+    total = RelayStats()
+    deadline = time.monotonic() + max_seconds
+    try:
+        while time.monotonic() < deadline:
+            stats = _sweep(engine, settings, batch, worker_id, active)
+            total.add(stats)
+            if stats.claimed < batch:
+                break
+    finally:
+        if own:
+            close_channels(active)
+    return total
+
+
 def run_relay(
     engine: sa.Engine,
     settings: Settings,

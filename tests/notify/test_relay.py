@@ -25,10 +25,12 @@ from postal_tracker.db import make_engine, transaction, utcnow
 from postal_tracker.notify.channels import Channel, Outgoing, build_channels
 from postal_tracker.notify.models import Medium, OutboxMessage
 from postal_tracker.notify.outbox import enqueue_notice
-from postal_tracker.notify.relay import RelayStats, relay_once
+from postal_tracker.notify.relay import RelayStats, relay_due, relay_once
 from tests.notify.conftest import relay_settings
 from tests.notify.helpers import dossier, scheduled
-from tests.notify.servers import SMS_PASSWORD, SMS_USER, Gateway
+from tests.notify.servers import SMS_PASSWORD, SMS_USER, Gateway, Mailbox
+
+RESULT = {"tracking_code": "HC123456785VN", "procedure_name": "Cấp giấy phép kinh doanh"}
 
 
 def _queue_sms(engine: sa.Engine, count: int) -> list[str]:
@@ -283,3 +285,21 @@ def test_the_relay_command_names_a_bad_setting(app: Flask, engine: sa.Engine) ->
     assert result.exit_code == 1
     assert "Configuration error: POSTAL_TRACKER_SMTP_HOST is not set" in result.output
     assert _by_status(engine) == {"pending": 1}
+
+
+def test_relay_due_drains_the_outbox_in_batches_over_one_connection(
+    app: Flask, engine: sa.Engine, mailbox: tuple[Mailbox, int]
+) -> None:
+    box, port = mailbox
+    with transaction(engine) as s:
+        d = dossier(s)
+        for i in range(12):
+            enqueue_notice(
+                s, dossier=d, kind="result_ready", context=RESULT, dedupe_key=f"result:{i}"
+            )
+    settings = relay_settings(app, smtp_port=port, channels="smtp")
+    stats = relay_due(engine, settings, worker_id="job", batch=5)
+    assert (stats.claimed, stats.sent) == (12, 12)
+    assert len(box.messages) == 12
+    assert box.logins == ["relay"]  # one connection, one login, for three batches
+    assert _by_status(engine) == {"sent": 12, "pending": 12}  # the SMS wait for their channel
