@@ -35,21 +35,34 @@ from postal_tracker.workdays import is_working_day, local_date
 # Booked deliveries count against capacity only while they may still happen.
 BOOKED_STATUSES = (DeliveryStatus.SCHEDULED, DeliveryStatus.OUT)
 CITIZEN_CHOICE_DAYS = 14
+BATCH = 1000
 
 
-def schedule_ready_results(engine: Engine, today: date, settings: Settings | None = None) -> int:
-    """The scheduler job: claim every result taken by the post that has no
-    open delivery, and schedule it. Returns how many were scheduled.
+def schedule_ready_results(
+    engine: Engine, today: date, settings: Settings | None = None, *, batch: int = BATCH
+) -> int:
+    """The scheduler job: claim the results taken by the post that have no
+    open delivery, and schedule them, ``batch`` per transaction (so the
+    SQLite write lock is never held for long). Returns how many were scheduled.
 
     Claiming is atomic: rows are locked ``FOR UPDATE SKIP LOCKED`` on
     PostgreSQL (a second scheduler skips them), and SQLite transactions begin
     IMMEDIATE (one writer at a time), so no result is scheduled twice."""
     settings = settings or Settings.from_env()
-    with transaction(engine) as session:
-        return schedule_claimed(session, claim_ready_results(session), today, settings)
+    total = 0
+    after = 0  # results left unplaced (no route) are skipped, not claimed again
+    while True:
+        with transaction(engine) as session:
+            items = claim_ready_results(session, after_id=after, limit=batch)
+            if not items:
+                return total
+            total += schedule_claimed(session, items, today, settings)
+            after = items[-1].id or after
 
 
-def claim_ready_results(session: Session) -> list[Item]:
+def claim_ready_results(
+    session: Session, *, after_id: int = 0, limit: int | None = None
+) -> list[Item]:
     open_delivery = exists(
         select(Delivery.id).where(
             Delivery.item_id == Item.id, col(Delivery.status).in_(OPEN_STATUSES)
@@ -62,8 +75,10 @@ def claim_ready_results(session: Session) -> list[Item]:
             Item.phase == Phase.RETURNING,
             col(Item.disputed).is_(False),
             ~open_delivery,
+            col(Item.id) > after_id,
         )
         .order_by(col(Item.id))
+        .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=Item)

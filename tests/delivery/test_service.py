@@ -319,7 +319,7 @@ def test_failures_then_hold_then_return(
     assert kinds.count(EventKind.DELIVERY_FAILED) == 3
     assert kinds[-1] is EventKind.HELD_FOR_PICKUP
     failed = [n for n in notices(engine, "delivery_failed") if n.medium == "sms"]
-    assert len(failed) == 2 and "khong co nguoi nhan" in failed[0].body.lower()
+    assert len(failed) == 2 and failed[0].context["reason"] == "không có người nhận tại nhà"
     assert notices(engine, "held_for_pickup")
     held = deliveries(engine, code)[-1]
     assert held.status is DeliveryStatus.HELD and held.hold_until is not None
