@@ -535,5 +535,6 @@
   renderQueue().then(sync).then(refreshCaches);
   input.focus();
   // For tests and for people reading the code: the pure parts.
-  window.PostalScanner = { parseScan: parseScan, validateCode: validateCode, codeFromToken: codeFromToken, sync: sync };
+  window.PostalScanner = { parseScan: parseScan, validateCode: validateCode, codeFromToken: codeFromToken, sync: sync,
+    hasPosition: function () { return lastGeo !== null; } };
 })();
