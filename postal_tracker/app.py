@@ -61,8 +61,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     from postal_tracker.intake import views as intake_views
     from postal_tracker.manifests import api as manifests_api
     from postal_tracker.manifests import views as manifests_views
+    from postal_tracker.public import views as public_views
     from postal_tracker.scanner import views as scanner_views
     from postal_tracker.slips import views as slips_views
+    from postal_tracker.watch import views as watch_views
     from postal_tracker.web import display, errors, pages
 
     app.register_blueprint(agency_views.bp)
@@ -75,9 +77,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(manifests_api.bp)
     app.register_blueprint(manifests_views.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(public_views.bp)
     app.register_blueprint(scanner_views.bp)
     app.register_blueprint(slips_views.bp)
     app.register_blueprint(slips_views.api_bp)
+    app.register_blueprint(watch_views.bp)
     errors.init_app(app)
     display.init_app(app)
     app.context_processor(_template_globals)

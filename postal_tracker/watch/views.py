@@ -1,0 +1,84 @@
+"""The supervisor's alerts page: open alerts in their region, newest first,
+each with a form to resolve it with a note. Everyone else gets 404."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from postal_tracker import db
+from postal_tracker.auth.models import User
+from postal_tracker.watch import alerts
+from postal_tracker.watch.alerts import NOTE_MAX, ResolveRefused
+
+bp = Blueprint("watch", __name__, url_prefix="/alerts")
+
+KIND_LABELS = {
+    "custody_stalled": _l("Custody has not moved"),
+    "offer_unconfirmed": _l("Handover not confirmed"),
+    "past_appointment": _l("Past the appointment date"),
+    "not_in_office": _l("Items not back in an office"),
+    "job_failed": _l("Scheduled job failed"),
+    "notice_failed": _l("Notice not delivered"),
+    "conflict": _l("Conflicting scan"),
+}
+
+
+class ResolveForm(FlaskForm):
+    note = TextAreaField(
+        _l("What was done"),
+        validators=[
+            DataRequired(message=_l("Say what was done.")),
+            Length(max=NOTE_MAX, message=_l("At most %(max)d characters.")),
+        ],
+    )
+
+
+def _user() -> User:
+    user: User = current_user._get_current_object()
+    return user
+
+
+def _page(form: ResolveForm | None = None, failed_id: int | None = None) -> str:
+    session = db.session()
+    return render_template(
+        "watch/alerts.html",
+        rows=alerts.open_alerts(session, _user()),
+        kind_labels=KIND_LABELS,
+        form=form or ResolveForm(formdata=None),
+        failed_id=failed_id,
+    )
+
+
+@bp.get("/")
+@login_required
+def index() -> ResponseReturnValue:
+    if not alerts.may_see_alerts(db.session(), _user()):
+        abort(404)
+    return _page()
+
+
+@bp.post("/<int:alert_id>/resolve")
+@login_required
+def resolve(alert_id: int) -> ResponseReturnValue:
+    session = db.session()
+    if not alerts.may_see_alerts(session, _user()):
+        abort(404)
+    form = ResolveForm()
+    if not form.validate_on_submit():
+        return _page(form, alert_id), 400
+    try:
+        alert = alerts.resolve(session, _user(), alert_id, form.note.data or "")
+    except ResolveRefused:
+        form.note.errors = [_("Say what was done.")]
+        return _page(form, alert_id), 400
+    if alert is None:
+        abort(404)
+    flash(_("Alert resolved."), "success")
+    return redirect(url_for("watch.index"))
