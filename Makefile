@@ -27,7 +27,7 @@ install: $(STAMP) ## create .venv and install the package with its dev tools
 run: $(STAMP) translations ## serve the app with demo data on SQLite at http://127.0.0.1:$(PORT)
 	$(BIN)/postal-tracker migrate
 	$(BIN)/postal-tracker demo-data --if-empty
-	$(BIN)/postal-tracker serve --port $(PORT)
+	$(BIN)/postal-tracker serve --port $(PORT) --with-scheduler
 
 test: $(STAMP) translations ## run the whole test suite (POSTAL_TRACKER_TEST_DATABASE_URL selects PostgreSQL)
 	$(BIN)/pytest -q
