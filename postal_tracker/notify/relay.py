@@ -7,13 +7,15 @@ transaction open while talking to the outside world:
 1. **Claim** up to ``batch`` due rows in one transaction: ``SELECT ... FOR
    UPDATE SKIP LOCKED`` on PostgreSQL (a second relay skips the rows the first
    is claiming), ``BEGIN IMMEDIATE`` on SQLite (claims queue one after the
-   other); set ``claimed_by`` and ``claimed_until``; commit.
+   other); set ``claimed_by`` and ``claimed_until``, count the attempt; commit.
+   Counting at the claim means a message that kills every relay sending it
+   still runs out of attempts and reaches a supervisor.
 2. **Send** each row through its channel, with the outbox id as idempotency
    key (``Message-ID: <outbox-<id>@postal-tracker>`` and ``X-Outbox-Id`` on
    email; ``client_ref`` and ``Idempotency-Key`` at the SMS gateway). A relay
    stops sending before its claim runs out and hands the rest back.
-3. **Record** each outcome in its own transaction: sent; or attempts counted,
-   the error kept and a retry due after an exponential backoff; or, after
+3. **Record** each outcome in its own transaction: sent; or the error kept
+   and a retry due after an exponential backoff; or, after
    ``notify_max_attempts`` (or a refusal that retrying cannot change), failed
    with an alert for a supervisor.
 
@@ -108,7 +110,7 @@ def _sweep(
     stats = RelayStats()
     lease = max(1, settings.notify_claim_seconds)
     started = time.monotonic()
-    claimed = _claim(engine, list(channels), batch, worker_id, lease)
+    claimed, stats.failed = _claim(engine, settings, list(channels), batch, worker_id, lease)
     stats.claimed = len(claimed)
     # Stop sending while a send that hangs until its timeout still ends within
     # the claim: past it another relay may have taken the row over.
@@ -135,10 +137,17 @@ def _sweep(
 
 
 def _claim(
-    engine: sa.Engine, media: list[Medium], batch: int, worker_id: str, lease: int
-) -> list[Outgoing]:
+    engine: sa.Engine,
+    settings: Settings,
+    media: list[Medium],
+    batch: int,
+    worker_id: str,
+    lease: int,
+) -> tuple[list[Outgoing], int]:
+    """The messages claimed, and how many were given up instead: their last
+    attempt was claimed by a relay that died before recording it."""
     if not media:
-        return []
+        return [], 0
     now = utcnow()
     with transaction(engine) as s:
         rows = s.scalars(
@@ -159,10 +168,16 @@ def _claim(
             .with_for_update(skip_locked=True)
         ).all()
         until = now + timedelta(seconds=lease)
+        claimed = []
         for row in rows:
+            if row.attempts >= settings.notify_max_attempts:
+                _give_up(s, row, row.last_error or "the relay stopped while sending it")
+                continue
+            row.attempts += 1
             row.claimed_by = worker_id
             row.claimed_until = until
-        return [
+            claimed.append(row)
+        messages = [
             Outgoing(
                 outbox_id=row.id or 0,
                 medium=row.medium,
@@ -170,8 +185,9 @@ def _claim(
                 subject=row.subject,
                 body=row.body,
             )
-            for row in rows
+            for row in claimed
         ]
+        return messages, len(rows) - len(claimed)
 
 
 def _mine(outbox_id: int, worker_id: str) -> sa.ColumnElement[bool]:
@@ -190,7 +206,6 @@ def _record_sent(engine: sa.Engine, message: Outgoing, worker_id: str) -> None:
             .values(
                 status=OutboxStatus.SENT,
                 sent_at=utcnow(),
-                attempts=col(OutboxMessage.attempts) + 1,
                 claimed_by=None,
                 claimed_until=None,
                 last_error="",
@@ -230,14 +245,11 @@ def _record_failure(
         if row is None:
             log.warning("outbox #%s: failure after its claim was lost", message.outbox_id)
             return False
-        row.attempts += 1
         row.last_error = error[:500]
         row.claimed_by = None
         row.claimed_until = None
         if permanent or row.attempts >= settings.notify_max_attempts:
-            row.status = OutboxStatus.FAILED
-            s.add(_alert(s, row, error))
-            log.error("outbox #%s: given up after %s attempt(s): %s", row.id, row.attempts, error)
+            _give_up(s, row, error)
             return True
         delay = retry_delay(settings, row.attempts)
         row.next_attempt_at = utcnow() + timedelta(seconds=delay)
@@ -245,6 +257,14 @@ def _record_failure(
             "outbox #%s: attempt %s failed (%s); next in %ss", row.id, row.attempts, error, delay
         )
         return False
+
+
+def _give_up(session: sa.orm.Session, row: OutboxMessage, error: str) -> None:
+    row.status = OutboxStatus.FAILED
+    row.claimed_by = None
+    row.claimed_until = None
+    session.add(_alert(session, row, error))
+    log.error("outbox #%s: given up after %s attempt(s): %s", row.id, row.attempts, error)
 
 
 def retry_delay(settings: Settings, attempts: int) -> float:
@@ -275,7 +295,8 @@ def _release(engine: sa.Engine, outbox_ids: list[int], worker_id: str) -> int:
                 col(OutboxMessage.id).in_(outbox_ids),
                 col(OutboxMessage.claimed_by) == worker_id,
             )
-            .values(claimed_by=None, claimed_until=None)
+            # Handed back unsent: the attempt counted at the claim was not made.
+            .values(claimed_by=None, claimed_until=None, attempts=col(OutboxMessage.attempts) - 1)
         )
     count: int = result.rowcount  # type: ignore[attr-defined]
     return count

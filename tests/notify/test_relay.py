@@ -21,6 +21,7 @@ from flask import Flask
 from sqlalchemy.pool import NullPool
 from sqlmodel import col, func, select, update
 
+from postal_tracker.custody.models import Alert
 from postal_tracker.db import make_engine, transaction, utcnow
 from postal_tracker.notify.channels import Channel, Outgoing, build_channels
 from postal_tracker.notify.models import Medium, OutboxMessage
@@ -149,6 +150,28 @@ def test_a_relay_stops_before_its_claim_runs_out_and_hands_the_rest_back(
     while relay_once(engine, settings, worker_id="w2").claimed:
         pass
     assert gateway.raw_counts() == dict.fromkeys(refs, 1)
+    with transaction(engine) as s:
+        attempts = list(s.scalars(select(OutboxMessage.attempts)))
+    assert attempts == [1] * 6  # a message handed back unsent used no attempt
+
+
+def test_a_message_that_kills_every_relay_runs_out_of_attempts(
+    app: Flask, engine: sa.Engine, gateway: Gateway
+) -> None:
+    _queue_sms(engine, 1)
+    settings = relay_settings(app, gateway=gateway, notify_max_attempts=2)
+    dying: dict[Medium, Channel] = {Medium.SMS: DiesAfter(build_channels(settings)[Medium.SMS], 0)}
+    for _ in range(2):
+        with pytest.raises(Killed):
+            relay_once(engine, settings, worker_id="doomed", channels=dying)
+        _expire_claims(engine)
+    stats = relay_once(engine, settings, worker_id="next")
+    assert (stats.claimed, stats.failed) == (0, 1)
+    assert _by_status(engine) == {"failed": 1}
+    assert gateway.receipts == []
+    with transaction(engine) as s:
+        [alert] = s.scalars(select(Alert).where(Alert.kind == "notice_failed")).all()
+    assert "not delivered after 2 attempt(s): the relay stopped while sending it" in alert.message
 
 
 def _settings_url(app: Flask) -> str:
