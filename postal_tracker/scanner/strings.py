@@ -36,6 +36,9 @@ def scanner_strings() -> dict[str, object]:
         "failed": _("The server refused this scan:"),
         "discard_confirm": _("Discard this scan? It will not be sent."),
         "other_user": _("Scans by another person wait until they log in on this phone."),
+        "wrong_session": _(
+            "Someone else is logged in now; these scans wait until their author logs in again."
+        ),
         "camera_unavailable": _("The camera cannot be used here; take a photo instead."),
         "photo_no_code": _("No code was found in the photo. Try again, closer and steadier."),
         "photo_sending": _("Reading the photo…"),

@@ -66,6 +66,14 @@ def scanner() -> ResponseReturnValue:
     )
 
 
+@bp.get("/me")
+@login_required
+def me() -> ResponseReturnValue:
+    """Who the session belongs to: a phone shared by several people sends its
+    queued scans only under the session of the person who made them."""
+    return jsonify(id=_user().id)
+
+
 @bp.get("/sw.js")
 def service_worker() -> ResponseReturnValue:
     # Served under /scanner/ so that its scope covers the scanner page; never

@@ -390,3 +390,52 @@ def test_location_is_kept_only_with_consent(app: Flask, chromium: Any, live_serv
     data = {code: json.loads(v) if isinstance(v, str) else v for code, v in rows.items()}
     assert "geo" not in data[without]
     assert data[with_consent]["geo"] == {"lat": 21.7946, "lon": 105.9676, "accuracy_m": 12}
+
+
+def _switch_user(page: Any, username: str) -> None:
+    """Log out and in as ``username`` without the page seeing it (another tab)."""
+    request = page.context.request
+    token = re.search(r'name="csrf_token" value="([^"]+)"', request.get("/home").text())
+    assert token
+    request.post("/logout", form={"csrf_token": token.group(1)})
+    form = request.get("/login").text()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form)
+    assert token
+    answer = request.post(
+        "/login",
+        form={"csrf_token": token.group(1), "username": username, "password": DEMO_PASSWORD},
+        max_redirects=0,
+    )
+    assert answer.status == 302, answer.text()
+
+
+def test_a_shared_phone_sends_each_persons_scans_under_their_own_login(
+    app: Flask, page: Any
+) -> None:
+    (code,) = _fresh_items(app, 1)
+    _log_in(page, "canbo.trangxa")
+    _open_scanner(page)
+    page.context.set_offline(True)
+    _scan_with_scanner(page, code)
+    page.click("#item-actions button[data-kind=arrived]")
+    page.wait_for_function("document.getElementById('unsent-count').textContent === '1'")
+    # Someone else logs in on the phone before the network returns.
+    _switch_user(page, "canbo.trungvuong")
+    page.context.set_offline(False)
+    page.wait_for_function("document.getElementById('net-state').classList.contains('online')")
+    _until(
+        page,
+        "document.getElementById('scan-message').textContent.includes('Người khác')",
+        "the page says whose session it is",
+    )
+    assert [e["kind"] for e in _events(app, code)] == ["accepted"]  # not sent as him
+    page.goto("/scanner/")  # his own scanner: her scan waits, visibly
+    page.wait_for_selector("#queue-others:not([hidden])")
+    assert page.inner_text("#unsent-count") == "1"
+    assert page.locator("#queue li").count() == 0
+    assert [e["kind"] for e in _events(app, code)] == ["accepted"]
+    _switch_user(page, "canbo.trangxa")
+    page.goto("/scanner/")
+    page.wait_for_function("document.getElementById('unsent-count').textContent === '0'")
+    _until(page, "document.getElementById('queue-others').hidden", "nothing waits")
+    assert [e["kind"] for e in _events(app, code)] == ["accepted", "arrived"]

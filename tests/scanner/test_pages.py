@@ -77,3 +77,10 @@ def test_parties_lists_offices_and_people_not_areas(as_user: Callable[[str], Bro
 
 def test_parties_need_a_login(client: FlaskClient) -> None:
     assert client.get("/scanner/parties").status_code == 302
+
+
+def test_me_names_the_sessions_user(as_user: Callable[[str], Browser], client: FlaskClient) -> None:
+    a = as_user("buuta.vonhai").client.get("/scanner/me").get_json()
+    b = as_user("gdv.tinh").client.get("/scanner/me").get_json()
+    assert isinstance(a["id"], int) and a["id"] != b["id"]
+    assert client.get("/scanner/me").status_code == 302  # no session, no answer

@@ -350,6 +350,15 @@
   function sync() {
     if (syncing || !navigator.onLine) return Promise.resolve();
     syncing = true;
+    // Send only under the session of the person who scanned: the page may be
+    // a cached copy from someone who has since logged out.
+    var sameSession = fetch(root.dataset.me, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok && !r.redirected ? r.json() : null; })
+      .then(function (who) {
+        if (who && who.id === ME.id) return true;
+        if (who) say(T.wrong_session, "warn");
+        return false;
+      });
     function next() {
       return ScanQueue.all().then(function (entries) {
         var mine = entries.filter(function (e) { return e.user_id === ME.id; });
@@ -358,7 +367,8 @@
         return send(entry, mine).then(function (goOn) { return goOn ? next() : null; });
       });
     }
-    return next().catch(function () {}).then(function () { syncing = false; return renderQueue(); });
+    return sameSession.then(function (ok) { return ok ? next() : null; })
+      .catch(function () {}).then(function () { syncing = false; return renderQueue(); });
   }
 
   // Hand the item's new head to the next unsent scan of the same item.
