@@ -76,7 +76,7 @@ def test_the_right_pair_shows_the_timeline_in_plain_words(
     for staff in ("Lương Thị Thu Hà", "Nguyễn Văn Hùng", "canbo.trangxa", "buuta.vonhai"):
         assert staff not in html
     # Plain words in Vietnamese, and the internal offer step left out.
-    assert "Đã tiếp nhận và niêm phong" in html or "Taken in and sealed" in html
+    assert "Tra cứu hồ sơ" in html and "Đã tiếp nhận và niêm phong" in html
     assert "handover_offered" not in html
 
 
