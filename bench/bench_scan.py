@@ -95,18 +95,32 @@ def run() -> list[dict[str, Any]]:
     url = make_url(PG).set(database=name).render_as_string(hide_password=False)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            env = dict(os.environ, POSTAL_TRACKER_DATABASE_URL=url,
-                       POSTAL_TRACKER_SECRET_KEY="b" * 64, POSTAL_TRACKER_INSTANCE_PATH=tmp,
-                       POSTAL_TRACKER_RATELIMIT_ENABLED="false", BARE_DATABASE_URL=url)
-            subprocess.run([str(BIN / "postal-tracker"), "migrate"], env=env, check=True,
-                           stdout=subprocess.DEVNULL)
-            subprocess.run([str(BIN / "postal-tracker"), "demo-data"], env=env, check=True,
-                           stdout=subprocess.DEVNULL)
+            env = dict(
+                os.environ,
+                POSTAL_TRACKER_DATABASE_URL=url,
+                POSTAL_TRACKER_SECRET_KEY="b" * 64,
+                POSTAL_TRACKER_INSTANCE_PATH=tmp,
+                POSTAL_TRACKER_RATELIMIT_ENABLED="false",
+                BARE_DATABASE_URL=url,
+            )
+            subprocess.run(
+                [str(BIN / "postal-tracker"), "migrate"],
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            subprocess.run(
+                [str(BIN / "postal-tracker"), "demo-data"],
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
             codes = make_items(env, ITEMS)
             engine = sa.create_engine(url, poolclass=NullPool)
             with engine.begin() as conn:
                 conn.exec_driver_sql(
-                    "CREATE TABLE bare_scan (id serial PRIMARY KEY, client_id text UNIQUE, body text)"
+                    "CREATE TABLE bare_scan "
+                    "(id serial PRIMARY KEY, client_id text UNIQUE, body text)"
                 )
             engine.dispose()
 
@@ -115,16 +129,21 @@ def run() -> list[dict[str, Any]]:
 
             real = Server(env, free_port(), 3)
             real.start()
-            status, answer = post(real.port, "/api/v1/tokens",
-                                  {"username": "canbo.trangxa", "password": "demo-pass-2026"})
+            status, answer = post(
+                real.port,
+                "/api/v1/tokens",
+                {"username": "canbo.trangxa", "password": "demo-pass-2026"},
+            )
             assert status == 201, answer
             token = str(answer["token"])
 
             def scan(n: int, i: int) -> dict[str, Any]:
-                return {"client_id": str(uuid.uuid4()),
-                        "tracking_code": codes[(n * 8 + i) % ITEMS],
-                        "kind": "departed" if i % 2 else "arrived",
-                        "device_time": datetime.now(VN).isoformat()}
+                return {
+                    "client_id": str(uuid.uuid4()),
+                    "tracking_code": codes[(n * 8 + i) % ITEMS],
+                    "kind": "departed" if i % 2 else "arrived",
+                    "device_time": datetime.now(VN).isoformat(),
+                }
 
             try:
                 real_lat = _load(real.port, "/api/v1/scans", scan, token)
