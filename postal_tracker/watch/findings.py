@@ -3,7 +3,7 @@ findings true now; :mod:`alerts` turns them into alerts once each."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func
 from sqlalchemy.orm import Session
@@ -32,11 +32,12 @@ SELF_CLEARING = (STALLED, OFFER_UNCONFIRMED, PAST_APPOINTMENT)
 UNWATCHED_PHASES = frozenset(TERMINAL | {Phase.NEW, Phase.HELD_FOR_PICKUP})
 
 
-def _moving_items(session: Session) -> list[Item]:
+def _moving_items(session: Session, held_before: datetime) -> list[Item]:
     return list(
         session.scalars(
             select(Item)
             .where(
+                col(Item.custody_since) < held_before,
                 col(Item.phase).not_in(UNWATCHED_PHASES),
                 col(Item.disputed).is_(False),  # a dispute already alerted a supervisor
                 col(Item.custodian_is_citizen).is_(False),
@@ -61,7 +62,10 @@ def _region_unit(item: Item, intake_units: dict[int, int]) -> int | None:
 
 def stalled_custody(session: Session, today: date) -> list[Finding]:
     """Items whose custody has stood still longer than their leg allows."""
-    items = [i for i in _moving_items(session) if i.custody_since is not None]
+    # Every leg allows at least one whole day after the day custody began:
+    # only items held since before yesterday can be late (the index does the rest).
+    yesterday = datetime.combine(today - timedelta(days=1), time(0), tzinfo=VN_TZ)
+    items = [i for i in _moving_items(session, yesterday) if i.custody_since is not None]
     kinds = {u.id: u.kind for u in session.scalars(select(Unit))}
     waiting = dict(
         session.execute(
@@ -103,7 +107,11 @@ def unconfirmed_offers(session: Session, now: datetime) -> list[Finding]:
     rows = session.execute(
         select(Item, CustodyEvent.server_time)
         .join(CustodyEvent, col(CustodyEvent.id) == col(Item.offer_event_id))
-        .where(col(Item.offer_event_id).is_not(None), col(Item.phase).not_in(TERMINAL))
+        .where(
+            col(Item.offer_event_id).is_not(None),
+            col(Item.phase).not_in(TERMINAL),
+            col(CustodyEvent.server_time) < now - rules.OFFER_LIMIT,
+        )
         .order_by(col(Item.id))
     ).all()
     intake_units = _intake_units(session, {item.dossier_id for item, _ in rows})
