@@ -26,7 +26,10 @@ KIND_LABELS = {
     "not_in_office": _l("Items not back in an office"),
     "job_failed": _l("Scheduled job failed"),
     "notice_failed": _l("Notice not delivered"),
-    "conflict": _l("Conflicting scan"),
+    "custody_conflict": _l("Conflicting scan"),
+    "delivery_return": _l("Result returned to the agency"),
+    "manifest_missing": _l("Missing from a bag"),
+    "manifest_extra": _l("Extra item in a bag"),
 }
 
 
