@@ -7,6 +7,7 @@ the first answer again (200), the same id with other content 422.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -29,7 +30,10 @@ bp = Blueprint("manifests_api", __name__, url_prefix="/api/v1/manifests")
 csrf.exempt(bp)  # api_user() checks the CSRF token of browser sessions itself
 
 ClientId = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-Code = Annotated[str, Field(min_length=1, max_length=40)]
+# Text without control characters (PostgreSQL refuses NUL in text outright).
+_PLAIN = r"^[^\x00-\x1f\x7f]*$"
+Code = Annotated[str, Field(min_length=1, max_length=40, pattern=_PLAIN)]
+REFERENCE = re.compile(r"BK-[A-Z0-9]{8}")
 
 
 def _aware(value: datetime) -> datetime:
@@ -40,8 +44,8 @@ def _aware(value: datetime) -> datetime:
 
 class ManifestCreate(Strict):
     client_id: ClientId
-    unit_code: Annotated[str | None, Field(default=None, max_length=32)]
-    note: Annotated[str, Field(default="", max_length=500)]
+    unit_code: Annotated[str | None, Field(default=None, max_length=32, pattern=_PLAIN)]
+    note: Annotated[str, Field(default="", max_length=500, pattern=_PLAIN)]
 
 
 class ManifestItemAdd(Strict):
@@ -51,8 +55,8 @@ class ManifestItemAdd(Strict):
 class ManifestOffer(Strict):
     client_id: ClientId
     device_time: datetime
-    receiver_username: Annotated[str, Field(default="", max_length=64)]
-    receiver_unit_code: Annotated[str, Field(default="", max_length=32)]
+    receiver_username: Annotated[str, Field(default="", max_length=64, pattern=_PLAIN)]
+    receiver_unit_code: Annotated[str, Field(default="", max_length=32, pattern=_PLAIN)]
 
     _device_time = field_validator("device_time")(_aware)
 
@@ -90,7 +94,9 @@ def _ledger_error(exc: LedgerError) -> ResponseReturnValue:
 
 
 def _visible(user: User, reference: str) -> Manifest:
-    manifest = service.visible_manifest(db.session(), user, reference)
+    manifest = None
+    if REFERENCE.fullmatch(reference.strip().upper()):
+        manifest = service.visible_manifest(db.session(), user, reference)
     if manifest is None:
         raise ApiError(404, "not_found", "No such manifest in your area of work.")
     return manifest

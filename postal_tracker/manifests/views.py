@@ -33,6 +33,7 @@ from postal_tracker.custody.errors import IdempotencyMismatch, LedgerError
 from postal_tracker.custody.ledger import MAX_CLOCK_AHEAD
 from postal_tracker.custody.rules import HANDLING_ROLES
 from postal_tracker.manifests import service
+from postal_tracker.manifests.api import REFERENCE
 from postal_tracker.manifests.forms import (
     MESSAGES,
     ItemForm,
@@ -55,6 +56,8 @@ def _user() -> User:
 
 
 def _visible(reference: str) -> Manifest:
+    if not REFERENCE.fullmatch(reference.strip().upper()):
+        abort(404)
     manifest = service.visible_manifest(db.session(), _user(), reference)
     if manifest is None:
         abort(404)

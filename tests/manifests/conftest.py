@@ -19,7 +19,3 @@ def unit_ids(app: Flask) -> dict[str, int]:
     """Demo unit ids by unit code."""
     with app.extensions["db_engine"].connect() as conn:
         return {code: uid for uid, code in conn.execute(sa.text("SELECT id, code FROM unit"))}
-
-
-# The real browser and the live server of the browser tests, for the receive page.
-from tests.browser.conftest import chromium, live_server, page  # noqa: E402, F401

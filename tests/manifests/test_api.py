@@ -148,3 +148,14 @@ def test_openapi_lists_the_manifest_endpoints(client: FlaskClient) -> None:
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     assert "/api/v1/manifests/{reference}/receipt" in paths
     assert "/api/v1/manifests" in paths
+
+
+def test_control_characters_and_odd_references_are_refused(app: Flask) -> None:
+    client = app.test_client()
+    giver = token(client, GIVER)
+    r = post(client, "/api/v1/manifests", giver, {"client_id": cid(), "note": "túi\x00 1"})
+    assert r.status_code == 422 and "note" in r.get_json()["error"]["fields"]
+    for ref in ("BK-\x00", "bk-' or 1=1", "BK-TOOLONGREFERENCE"):
+        assert client.get(f"/api/v1/manifests/{ref}", headers=giver).status_code == 404
+    ref = post(client, "/api/v1/manifests", giver, {"client_id": cid()}).get_json()["reference"]
+    assert client.get(f"/api/v1/manifests/{ref.lower()}", headers=giver).status_code == 200

@@ -1,4 +1,4 @@
-"""Scanning a bag in with a USB scanner (it types the code, then Enter) on a
+"""Manifests: scanning a bag in with a USB scanner (it types the code, then Enter) on a
 phone-width screen, in a real browser."""
 
 from __future__ import annotations
