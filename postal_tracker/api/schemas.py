@@ -22,6 +22,10 @@ SCANNABLE = [
 ScanKind = StrEnum("ScanKind", {k.name: k.value for k in SCANNABLE})  # type: ignore[misc]
 
 
+# Event ids are 32-bit integers in the database.
+DB_INT_MAX = 2**31 - 1
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -66,10 +70,10 @@ class ScanRequest(Strict):
     tracking_code: Annotated[str, Field(min_length=13, max_length=20)]
     kind: ScanKind
     device_time: datetime
-    follows: Annotated[int | None, Field(default=None, ge=1)]
+    follows: Annotated[int | None, Field(default=None, ge=1, le=DB_INT_MAX)]
     receiver: PartyRef | None = None
     new_custodian: PartyRef | None = None
-    corrects: Annotated[int | None, Field(default=None, ge=1)]
+    corrects: Annotated[int | None, Field(default=None, ge=1, le=DB_INT_MAX)]
     incident: Incident | None = None
     note: Annotated[str, Field(default="", max_length=1000)]
     geo: Geo | None = None

@@ -25,7 +25,7 @@ from postal_tracker.api.tokens import issue_token, revoke_token, user_for_token
 from postal_tracker.auth.models import User
 from postal_tracker.auth.service import AccountLocked, actor_for, authenticate, find_user
 from postal_tracker.config import Settings
-from postal_tracker.custody.access import holdings, item_by_code, may_see
+from postal_tracker.custody.access import holdings, item_by_code, may_see, offered_to
 from postal_tracker.custody.errors import ItemNotFound, LedgerError
 from postal_tracker.custody.ledger import (
     Answer,
@@ -120,7 +120,9 @@ def create_token() -> ResponseReturnValue:
 
 @bp.delete("/tokens/<int:token_id>")
 def delete_token(token_id: int) -> ResponseReturnValue:
-    if not revoke_token(db.session(), api_user(), token_id):
+    user = api_user()
+    # Ids beyond the column's range name no token (and would overflow PostgreSQL's integer).
+    if not 0 < token_id < 2**31 or not revoke_token(db.session(), user, token_id):
         raise ApiError(404, "not_found", "No such token.")
     return "", 204
 
@@ -175,7 +177,9 @@ def _record_scan(session: Session, user: User, scan: Scan) -> Answer:
     answer = previous_answer(session, actor, scan)
     if answer is not None:
         return answer
-    if not may_see(session, user, item, actor.unit_ids):
+    if not may_see(session, user, item, actor.unit_ids) and not offered_to(
+        session, item, scan.follows, actor
+    ):
         raise ApiError(404, "not_found", NOT_IN_SCOPE)
     # When confirming a handover, act for the office the item was offered to.
     if item.offered_to_unit_id in actor.unit_ids:

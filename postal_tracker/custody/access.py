@@ -11,7 +11,9 @@ from sqlmodel import col, select
 from postal_tracker.auth.models import User
 from postal_tracker.auth.scope import visible_dossier
 from postal_tracker.auth.service import unit_ids_of
+from postal_tracker.custody.ledger import offer_receiver
 from postal_tracker.custody.models import Item
+from postal_tracker.custody.rules import Actor
 
 
 def item_by_code(session: Session, user: User, code: str) -> Item | None:
@@ -64,3 +66,11 @@ def holdings(session: Session, user: User) -> tuple[list[Item], list[Item]]:
         .order_by(col(Item.id))
     ).all()
     return list(held), list(offered)
+
+
+def offered_to(session: Session, item: Item, follows: int | None, actor: Actor) -> bool:
+    """Whether the event ``follows`` offered ``item`` to ``actor``: a receiver
+    whose offer was since replaced still reaches the ledger, which records the
+    stale confirmation as a conflict rather than answering "not found"."""
+    receiver = offer_receiver(session, item, follows)
+    return receiver is not None and receiver.includes(actor)

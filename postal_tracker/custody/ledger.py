@@ -94,7 +94,7 @@ def record_locked(session: Session, actor: Actor, scan: Scan, item: Item) -> Ans
         receiver_is_agency=scan.receiver_is_agency,
         new_custodian=_party(scan.new_custodian_user_id, scan.new_custodian_unit_id),
         corrects=scan.corrects,
-        followed_offer_to=_offer_receiver(session, item, scan.follows),
+        followed_offer_to=offer_receiver(session, item, scan.follows),
     )
     state = state_of(item)
     # The event id is not known before the insert; rules only need it as the
@@ -359,7 +359,7 @@ def _check_device_time(device_time: datetime) -> None:
         )
 
 
-def _offer_receiver(session: Session, item: Item, follows: int | None) -> Party | None:
+def offer_receiver(session: Session, item: Item, follows: int | None) -> Party | None:
     """To whom the event ``follows`` offered the item, if it was an offer of it."""
     if follows is None or follows == item.head_event_id:
         return None

@@ -267,3 +267,52 @@ def test_openapi_document(client: FlaskClient) -> None:
     assert doc["openapi"].startswith("3.")
     assert {"/api/v1/scans", "/api/v1/tokens", "/api/v1/holdings"} <= set(doc["paths"])
     assert "ScanRequest" in doc["components"]["schemas"]
+
+
+def test_a_receiver_whose_offer_was_replaced_gets_409_not_404(app: Flask, item_code: str) -> None:
+    c = app.test_client()
+    officer, worker = token_for(c, "canbo.trangxa"), token_for(c, "buuta.vonhai")
+    first = c.post(
+        "/api/v1/scans",
+        headers=auth(officer),
+        json=scan_body(item_code, "handover_offered", receiver={"username": "buuta.vonhai"}),
+    )
+    offer_id = first.get_json()["event"]["id"]
+    c.post(
+        "/api/v1/scans",
+        headers=auth(officer),
+        json=scan_body(item_code, "handover_offered", receiver={"unit_code": "BD-DONGHY"}),
+    )
+    stale = c.post(
+        "/api/v1/scans",
+        headers=auth(worker),
+        json=scan_body(item_code, "handover_confirmed", follows=offer_id),
+    )
+    assert stale.status_code == 409, stale.get_json()
+    assert stale.get_json()["error"]["reason"] == "offer_superseded"
+    # Someone the stale offer did not name is refused, not recorded as a conflict.
+    other = token_for(c, "buuta.donghy")
+    assert (
+        c.post(
+            "/api/v1/scans",
+            headers=auth(other),
+            json=scan_body(item_code, "handover_confirmed", follows=offer_id),
+        ).status_code
+        == 422
+    )
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/tokens/99999999999999999999", "/api/v1/tokens/2147483648"]
+)
+def test_huge_token_ids_are_404(client: FlaskClient, path: str) -> None:
+    token = token_for(client, "buuta.vonhai")
+    assert client.delete(path, headers=auth(token)).status_code == 404
+
+
+def test_huge_event_ids_are_field_errors(client: FlaskClient, item_code: str) -> None:
+    token = token_for(client, "canbo.trangxa")
+    r = client.post(
+        "/api/v1/scans", headers=auth(token), json=scan_body(item_code, "departed", follows=2**40)
+    )
+    assert r.status_code == 422 and "follows" in r.get_json()["error"]["fields"]
