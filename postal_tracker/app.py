@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from postal_tracker.scanner import views as scanner_views
     from postal_tracker.slips import views as slips_views
     from postal_tracker.watch import views as watch_views
-    from postal_tracker.web import display, errors, pages
+    from postal_tracker.web import display, errors, navigation, pages
 
     app.register_blueprint(agency_views.bp)
     app.register_blueprint(api_views.bp)
@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(watch_views.bp)
     errors.init_app(app)
     display.init_app(app)
+    navigation.init_app(app)
     app.context_processor(_template_globals)
 
     from postal_tracker.cli import register_commands
