@@ -47,6 +47,11 @@ def demo_data_command(if_empty: bool) -> None:
             click.echo("Demo data already present.")
         else:
             demo.load(session, _settings())
+            # Routes are part of the demo one runs, not of the tests' template
+            # database, whose delivery tests set up routes of their own.
+            from postal_tracker.delivery.demo_routes import load_demo_routes
+
+            load_demo_routes(session)
             click.echo("Demo data loaded.")
     click.echo(demo.logins_text())
 
