@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
+from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
@@ -26,6 +27,9 @@ from reportlab.pdfgen.textobject import PDFTextObject
 from postal_tracker.slips.fonts import FontNames
 from postal_tracker.slips.layouts import LINE_SPACING, PT_TO_MM, Box, Page
 from postal_tracker.slips.qr import QrSymbol, path_operators
+
+# Line width of a synthetic bold glyph's outline, as a fraction of the font size.
+SYNTHETIC_BOLD_STROKE = 0.035
 
 MM = 72 / 25.4  # points per millimetre
 ELLIPSIS = "…"
@@ -58,7 +62,8 @@ class Pen:
         self._bounds: Box | None = None
         self._widths: dict[tuple[str, bool], float] = {}  # text width at 1 pt, this render only
         self._text: PDFTextObject | None = None
-        self._text_state: tuple[str, float, float] | None = None  # font, size, gray
+        # font, size, gray, synthetic bold
+        self._text_state: tuple[str, float, float, bool] | None = None
         self._stroke: float | None = None  # line width set on the canvas, if known
         face = pdfmetrics.getFont(fonts.regular).face  # type: ignore[attr-defined]
         ascent, descent = face.ascent / 1000, -face.descent / 1000
@@ -141,12 +146,21 @@ class Pen:
             x += width - text_width
         if self._text is None:
             self._text = self.canvas.beginText()
-        state = (self.font(bold), size, gray)
+        stroked = bold and self.fonts.bold == self.fonts.regular
+        state = (self.font(bold), size, gray, stroked)
         if state != self._text_state:
-            if self._text_state is None or state[:2] != self._text_state[:2]:
+            previous = self._text_state
+            if previous is None or state[:2] != previous[:2]:
                 self._text.setFont(state[0], size)
-            if self._text_state is None or gray != self._text_state[2]:
+            if previous is None or gray != previous[2]:
                 self._text.setFillGray(gray)
+                self._text.setStrokeGray(gray)
+            if previous is None or stroked != previous[3] or (stroked and size != previous[1]):
+                # Synthetic bold: fill and stroke the glyphs with a thin line.
+                self._text.setTextRenderMode(2 if stroked else 0)
+                if stroked:
+                    # reportlab has no text-object call for the line width ("w").
+                    self._text._code.append(f"{fp_str(size * SYNTHETIC_BOLD_STROKE)} w")  # type: ignore[attr-defined]
             self._text_state = state
         self._text.setTextOrigin(self._x(x), self._y(top + size * PT_TO_MM * self._baseline))
         self._text.textOut(text)
