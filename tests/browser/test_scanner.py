@@ -114,7 +114,7 @@ def test_scanning_with_the_scanner_input_field(app: Flask, page: Any) -> None:
     page.wait_for_function("document.getElementById('scan-message').textContent.includes('Đã lưu')")
     page.wait_for_function("document.getElementById('unsent-count').textContent === '0'")
     _until(page, "document.querySelectorAll('#queue li').length === 0", "queue emptied")
-    events = _events(app, code)
+    events = _events_once(app, code, ["accepted", "arrived"])
     assert [e["kind"] for e in events] == ["accepted", "arrived"]
 
     # Scanned again: the timeline shows what happened.
@@ -376,20 +376,42 @@ def test_location_is_kept_only_with_consent(app: Flask, chromium: Any, live_serv
         page.click("#item-actions button[data-kind=arrived]")
         page.wait_for_function("document.getElementById('unsent-count').textContent === '0'")
         _until(page, "document.querySelectorAll('#queue li').length === 0", "queue emptied")
+        # The unsent count can read 0 before a click's scan is even queued: wait
+        # for the server to have both scans, not for the page.
+        data = _arrivals_when_recorded(app, {without, with_consent})
     finally:
         context.close()
-    with app.extensions["db_engine"].connect() as conn:
-        rows = dict(
-            conn.execute(
-                sa.text(
-                    "SELECT i.tracking_code, e.data FROM custody_event e "
-                    "JOIN item i ON i.id = e.item_id WHERE e.kind = 'arrived'"
-                )
-            ).all()
-        )
-    data = {code: json.loads(v) if isinstance(v, str) else v for code, v in rows.items()}
     assert "geo" not in data[without]
     assert data[with_consent]["geo"] == {"lat": 21.7946, "lon": 105.9676, "accuracy_m": 12}
+
+
+def _events_once(app: Flask, code: str, kinds: list[str], timeout: float = 20.0) -> Any:
+    """The item's events once they are ``kinds`` (or whatever they are at the
+    timeout): the page may say "sent" a moment before the test looks."""
+    deadline = time.monotonic() + timeout
+    while True:
+        events = _events(app, code)
+        if [e["kind"] for e in events] == kinds or time.monotonic() > deadline:
+            return events
+        time.sleep(0.2)
+
+
+def _arrivals_when_recorded(app: Flask, codes: set[str], timeout: float = 20.0) -> dict[str, Any]:
+    """The data of the ``arrived`` events of ``codes``, once all are recorded."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with app.extensions["db_engine"].connect() as conn:
+            rows = dict(
+                conn.execute(
+                    sa.text(
+                        "SELECT i.tracking_code, e.data FROM custody_event e "
+                        "JOIN item i ON i.id = e.item_id WHERE e.kind = 'arrived'"
+                    )
+                ).all()
+            )
+        if codes <= set(rows) or time.monotonic() > deadline:
+            return {c: json.loads(v) if isinstance(v, str) else v for c, v in rows.items()}
+        time.sleep(0.2)
 
 
 def _switch_user(page: Any, username: str) -> None:
@@ -438,4 +460,7 @@ def test_a_shared_phone_sends_each_persons_scans_under_their_own_login(
     page.goto("/scanner/")
     page.wait_for_function("document.getElementById('unsent-count').textContent === '0'")
     _until(page, "document.getElementById('queue-others').hidden", "nothing waits")
-    assert [e["kind"] for e in _events(app, code)] == ["accepted", "arrived"]
+    assert [e["kind"] for e in _events_once(app, code, ["accepted", "arrived"])] == [
+        "accepted",
+        "arrived",
+    ]
