@@ -67,7 +67,7 @@ def test_a_run_with_one_delivery_and_one_failed_attempt(engine: sa.Engine, page:
     page.fill("#recipient_name", "Lâm Văn Sùng")
     # Submitting without a signature is refused, and nothing is recorded.
     page.click("button[type=submit].primary")
-    assert page.locator("#signature-error").is_visible()
+    page.locator("#signature-error").wait_for(state="visible")
     assert _kinds(engine, codes[0])[-1] is EventKind.OUT_FOR_DELIVERY
     box = page.locator("#signature-pad").bounding_box()
     page.mouse.move(box["x"] + 20, box["y"] + 60)

@@ -121,7 +121,7 @@ def test_scanning_with_the_scanner_input_field(app: Flask, page: Any) -> None:
     _scan_with_scanner(page, code)
     page.wait_for_selector("#timeline li.kind-arrived", state="attached")
     page.click("#timeline-box summary")
-    assert page.locator("#timeline li.kind-arrived").is_visible()
+    page.locator("#timeline li.kind-arrived").wait_for(state="visible")
     assert page.locator("#timeline li").count() == 2
 
 

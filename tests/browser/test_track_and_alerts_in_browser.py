@@ -33,7 +33,7 @@ def test_a_citizen_tracks_a_dossier_on_a_phone(app: Flask, engine: sa.Engine, pa
     page.fill("#code", code)
     page.fill("#phone_digits", "1111")
     page.click("button[type=submit].primary")
-    assert page.locator("[role=alert]").is_visible()
+    page.locator("[role=alert]").wait_for(state="visible")
     assert code not in page.url and "1111" not in page.url
     assert page.input_value("#code") == ""  # nothing typed is echoed back
 
