@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, session
 from flask_babel import gettext
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from postal_tracker import db
 from postal_tracker.config import Settings
@@ -44,6 +45,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         RATELIMIT_HEADERS_ENABLED=True,
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
     )
+    if settings.proxy_hops:
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
     engine = db.make_engine(settings.database_url)
     register_sqlite_functions(engine)
     db.init_app(app, engine)

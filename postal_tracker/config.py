@@ -43,6 +43,11 @@ class Settings:
     login_window_seconds: int = 900
     ratelimit_storage_uri: str = "memory://"
     ratelimit_enabled: bool = True
+    # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For and
+    # X-Forwarded-Proto are trusted for that many hops, so that rate limits
+    # count per client rather than per proxy. 0: the headers are ignored, as a
+    # client could forge them when nothing strips them.
+    proxy_hops: int = 0
     # Session cookies are Secure in production (served over HTTPS).
     session_cookie_secure: bool = False
     # The paper stock slips are printed on: a file name in labels/ without .toml.
