@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import sqlalchemy as sa
+from sqlalchemy import case, or_, update
 from sqlalchemy.orm import Session
 from sqlmodel import col, func, select
 
 from postal_tracker.auth.models import Membership, Role, User
 from postal_tracker.auth.passwords import check_password, hash_password, needs_rehash
 from postal_tracker.custody.rules import Actor
-from postal_tracker.db import utcnow
+from postal_tracker.db import UTCDateTime, utcnow
 from postal_tracker.units.models import Unit
 
 MIN_PASSWORD_LENGTH = 10
@@ -62,26 +64,52 @@ def authenticate(
     ``max_failures`` within the window the account refuses even the right
     password until the window has passed (:class:`AccountLocked`)."""
     user = find_user(session, username)
-    now = utcnow()
-    if user is not None and user.first_failure_at is not None:
-        if now - user.first_failure_at > timedelta(seconds=window_seconds):
-            user.failed_logins, user.first_failure_at = 0, None
-        elif user.failed_logins >= max_failures:
-            raise AccountLocked
+    if user is not None and not _charge_attempt(session, user, max_failures, window_seconds):
+        raise AccountLocked
     ok = check_password(user.password_hash if user else None, password)
     if user is None:
         return None
-    if not ok or not user.active:
-        if ok is False:
-            user.failed_logins += 1
-            user.first_failure_at = user.first_failure_at or now
-        session.flush()
+    if not ok:
+        return None  # the attempt stays counted
+    # The right password: the attempt is not a failure, and earlier ones are forgiven.
+    session.execute(
+        update(User)
+        .where(col(User.id) == user.id)
+        .values(failed_logins=0, first_failure_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(user)
+    if not user.active:
         return None
-    user.failed_logins, user.first_failure_at = 0, None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     session.flush()
     return user
+
+
+def _charge_attempt(session: Session, user: User, max_failures: int, window_seconds: int) -> bool:
+    """Count this attempt as a failure before the password is checked, in one
+    conditional UPDATE; False if the account is locked. Checking and counting in
+    one statement means that parallel attempts cannot all read the same count
+    and get more than ``max_failures`` guesses: on PostgreSQL the row stays
+    locked until this attempt's transaction ends, on SQLite the transaction
+    began immediately. A right password takes the charge back."""
+    now = utcnow()
+    cutoff = now - timedelta(seconds=window_seconds)
+    since = col(User.first_failure_at)
+    fresh = or_(since.is_(None), since < cutoff)  # no failure within the window
+    at = sa.literal(now, type_=UTCDateTime())
+    charged = session.execute(
+        update(User)
+        .where(col(User.id) == user.id, or_(fresh, col(User.failed_logins) < max_failures))
+        .values(
+            failed_logins=case((fresh, 1), else_=col(User.failed_logins) + 1),
+            first_failure_at=case((fresh, at), else_=since),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(user)
+    return bool(charged.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def unit_ids_of(session: Session, user: User) -> list[int]:

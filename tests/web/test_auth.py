@@ -137,3 +137,34 @@ def test_pages_need_login(client: FlaskClient) -> None:
         response = client.get(path)
         assert response.status_code == 302, path
         assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_parallel_guesses_get_no_more_than_the_allowed_failures(app: Flask) -> None:
+    """Attempts made at the same moment cannot all read the same failure count:
+    with 5 allowed, 12 parallel wrong guesses give 5 wrong answers and 7 locks."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from postal_tracker.auth.service import AccountLocked, authenticate
+    from postal_tracker.db import transaction
+
+    engine = app.extensions["db_engine"]
+
+    def guess(n: int) -> str:
+        try:
+            with transaction(engine) as s:
+                user = authenticate(
+                    s, "canbo.trangxa", f"wrong-{n}", max_failures=5, window_seconds=900
+                )
+                assert user is None
+                return "wrong"
+        except AccountLocked:
+            return "locked"
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(guess, range(12)))
+    assert answers.count("wrong") == 5 and answers.count("locked") == 7
+    with engine.connect() as conn:
+        count = conn.execute(
+            sa.text("SELECT failed_logins FROM \"user\" WHERE username = 'canbo.trangxa'")
+        ).scalar_one()
+    assert count == 5
