@@ -13,7 +13,10 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from postal_tracker.watch.rules import Limits
 
 PREFIX = "POSTAL_TRACKER_"
 ENVIRONMENTS = ("development", "production", "testing")
@@ -81,10 +84,21 @@ class Settings:
     notify_max_attempts: int = 8
     notify_retry_base_seconds: int = 30
     notify_retry_cap_seconds: int = 3600
+    # Watchdogs: working days a leg may hold an item where it differs from one
+    # day, as "hub=2,post_office=1" (legs: person, commune_office, post_point,
+    # post_office, hub), and hours an offered handover may wait for its receiver.
+    watch_leg_days: str = ""
+    watch_offer_hours: int = 2
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def watch_limits(self) -> Limits:
+        from postal_tracker.watch.rules import limits_from
+
+        return limits_from(self.watch_leg_days, self.watch_offer_hours)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -107,6 +121,14 @@ class Settings:
             )
         if not re.fullmatch(r"[A-Z]{2}", self.tracking_prefix):
             raise ConfigError(f"{PREFIX}TRACKING_PREFIX must be two upper-case letters.")
+        from postal_tracker.watch.rules import limits_from
+
+        try:
+            limits_from(self.watch_leg_days, self.watch_offer_hours)
+        except ValueError as e:
+            raise ConfigError(
+                f"{PREFIX}WATCH_LEG_DAYS or {PREFIX}WATCH_OFFER_HOURS is wrong: {e}."
+            ) from None
         settings = self
         instance = Path(self.instance_path)
         if not self.database_url:

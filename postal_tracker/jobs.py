@@ -70,7 +70,7 @@ def remind_citizens(engine: Engine, settings: Settings, now: datetime) -> object
 
 
 def watchdogs(engine: Engine, settings: Settings, now: datetime) -> object:
-    return run_watchdogs(engine, now)
+    return run_watchdogs(engine, now, settings.watch_limits)
 
 
 def end_of_day(engine: Engine, settings: Settings, now: datetime) -> object:

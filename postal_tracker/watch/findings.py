@@ -60,7 +60,9 @@ def _region_unit(item: Item, intake_units: dict[int, int]) -> int | None:
     return item.custodian_unit_id or intake_units.get(item.dossier_id)
 
 
-def stalled_custody(session: Session, today: date) -> list[Finding]:
+def stalled_custody(
+    session: Session, today: date, limits: rules.Limits = rules.DEFAULT_LIMITS
+) -> list[Finding]:
     """Items whose custody has stood still longer than their leg allows."""
     # Every leg allows at least one whole day after the day custody began:
     # only items held since before yesterday can be late (the index does the rest).
@@ -84,7 +86,7 @@ def stalled_custody(session: Session, today: date) -> list[Finding]:
             else str(kinds.get(item.custodian_unit_id or 0, ""))
         )
         since = local_date(item.custody_since)
-        if not rules.stalled(holder, since, today, waiting.get(item.id or 0)):
+        if not rules.stalled(holder, since, today, waiting.get(item.id or 0), limits):
             continue
         found.append(
             Finding(
@@ -102,15 +104,17 @@ def stalled_custody(session: Session, today: date) -> list[Finding]:
     return found
 
 
-def unconfirmed_offers(session: Session, now: datetime) -> list[Finding]:
-    """Handovers offered more than two hours ago and not confirmed."""
+def unconfirmed_offers(
+    session: Session, now: datetime, limits: rules.Limits = rules.DEFAULT_LIMITS
+) -> list[Finding]:
+    """Handovers offered longer ago than the limit (two hours) and not confirmed."""
     rows = session.execute(
         select(Item, CustodyEvent.server_time)
         .join(CustodyEvent, col(CustodyEvent.id) == col(Item.offer_event_id))
         .where(
             col(Item.offer_event_id).is_not(None),
             col(Item.phase).not_in(TERMINAL),
-            col(CustodyEvent.server_time) < now - rules.OFFER_LIMIT,
+            col(CustodyEvent.server_time) < now - limits.offer_limit,
         )
         .order_by(col(Item.id))
     ).all()
@@ -127,7 +131,7 @@ def unconfirmed_offers(session: Session, now: datetime) -> list[Finding]:
             ),
         )
         for item, offered_at in rows
-        if rules.offer_overdue(offered_at, now)
+        if rules.offer_overdue(offered_at, now, limits)
     ]
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from postal_tracker.db import transaction
 from postal_tracker.watch import findings
 from postal_tracker.watch.alerts import clear_resolved, raise_findings
-from postal_tracker.watch.rules import reconciliation_due
+from postal_tracker.watch.rules import DEFAULT_LIMITS, Limits, reconciliation_due
 from postal_tracker.workdays import VN_TZ
 
 
@@ -23,13 +23,13 @@ class WatchRun:
     cleared: int  # alerts resolved because their finding no longer holds
 
 
-def run_watchdogs(engine: Engine, now: datetime) -> WatchRun:
+def run_watchdogs(engine: Engine, now: datetime, limits: Limits = DEFAULT_LIMITS) -> WatchRun:
     """Stalled custody, unconfirmed offers, dossiers past their appointment."""
     today = now.astimezone(VN_TZ).date()
     with transaction(engine) as session:
         found = [
-            *findings.stalled_custody(session, today),
-            *findings.unconfirmed_offers(session, now),
+            *findings.stalled_custody(session, today, limits),
+            *findings.unconfirmed_offers(session, now, limits),
             *findings.past_appointments(session, today),
         ]
         raised = raise_findings(session, found)

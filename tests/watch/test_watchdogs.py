@@ -124,6 +124,49 @@ def test_an_item_stalled_again_after_moving_is_a_new_alert(engine: sa.Engine) ->
     assert new.resolved_at is None
 
 
+def test_a_deployment_may_give_a_leg_more_days() -> None:
+    monday = date(2027, 1, 25)
+    limits = rules.limits_from("hub=3, person=2", 2)
+    assert rules.leg_deadline(UnitKind.HUB, monday, limits=limits) == date(2027, 1, 28)
+    assert rules.leg_deadline(rules.PERSON, monday, limits=limits) == date(2027, 1, 27)
+    assert rules.leg_deadline(UnitKind.POST_OFFICE, monday, limits=limits) == date(2027, 1, 26)
+    assert not rules.stalled(UnitKind.HUB, monday, date(2027, 1, 28), limits=limits)
+    assert rules.stalled(UnitKind.HUB, monday, date(2027, 1, 29), limits=limits)
+
+
+@pytest.mark.parametrize(
+    ("spec", "hours", "says"),
+    [
+        ("hub=two", 2, "whole number"),
+        ("agency=3", 2, "not a leg"),
+        ("hub=0", 2, "at least 1 working day"),
+        ("", 0, "at least 1 hour"),
+    ],
+)
+def test_wrong_watch_limits_stop_start_up_with_a_clear_message(
+    spec: str, hours: int, says: str
+) -> None:
+    from postal_tracker.config import ConfigError, Settings
+
+    environ = {
+        "POSTAL_TRACKER_WATCH_LEG_DAYS": spec,
+        "POSTAL_TRACKER_WATCH_OFFER_HOURS": str(hours),
+    }
+    with pytest.raises(ConfigError, match=says):
+        Settings.from_env(environ, secret_key="s" * 64)
+
+
+def test_a_longer_offer_limit_delays_the_alert(engine: sa.Engine) -> None:
+    item_id, code = taken_in(engine)
+    offer_to_worker(engine, code)
+    now = utcnow()
+    four_hours = rules.limits_from("", 4)
+    run_watchdogs(engine, now + timedelta(hours=3), four_hours)
+    assert alerts_of(engine, findings.OFFER_UNCONFIRMED, item_id=item_id) == []
+    run_watchdogs(engine, now + timedelta(hours=4, minutes=1), four_hours)
+    assert len(alerts_of(engine, findings.OFFER_UNCONFIRMED, item_id=item_id)) == 1
+
+
 def test_an_unconfirmed_offer_is_raised_after_two_hours(engine: sa.Engine) -> None:
     item_id, code = taken_in(engine)
     offer = offer_to_worker(engine, code)
