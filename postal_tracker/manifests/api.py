@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from pydantic import Field, field_validator
 
@@ -25,6 +25,7 @@ from postal_tracker.extensions import csrf
 from postal_tracker.manifests import service
 from postal_tracker.manifests.models import Manifest
 from postal_tracker.manifests.service import ManifestError
+from postal_tracker.slips.issuing import SlipIssuer
 
 bp = Blueprint("manifests_api", __name__, url_prefix="/api/v1/manifests")
 csrf.exempt(bp)  # api_user() checks the CSRF token of browser sessions itself
@@ -185,7 +186,13 @@ def offer(reference: str) -> ResponseReturnValue:
     replay = manifest.offer_client_id == body.client_id
     receiver = service.find_receiver(session, body.receiver_username, body.receiver_unit_code)
     service.offer_manifest(
-        session, user, manifest, receiver, client_id=body.client_id, device_time=body.device_time
+        session,
+        user,
+        manifest,
+        receiver,
+        client_id=body.client_id,
+        device_time=body.device_time,
+        issuer=SlipIssuer.from_settings(current_app.config["SETTINGS"], lang=user.locale),
     )
     return jsonify(manifest_json(manifest)), 200 if replay else 201
 

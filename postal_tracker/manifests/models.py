@@ -57,6 +57,8 @@ class Manifest(SQLModel, table=True):
     offered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     received_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     received_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+    # The handover slip issued when the bag was offered, archived once.
+    slip_id: int | None = Field(default=None, foreign_key="issued_slip.id")
 
 
 class ManifestLine(SQLModel, table=True):

@@ -36,6 +36,8 @@ from postal_tracker.manifests.models import (
     Outcome,
 )
 from postal_tracker.manifests.reconcile import confirming_kind, split
+from postal_tracker.manifests.slip import issue_manifest_slip
+from postal_tracker.slips.issuing import SlipIssuer
 from postal_tracker.units.models import Unit, UnitKind
 from postal_tracker.units.service import units_under
 
@@ -322,9 +324,13 @@ def offer_manifest(
     *,
     client_id: str,
     device_time: datetime,
+    issuer: SlipIssuer | None,
 ) -> Manifest:
     """Offer every listed item to ``receiver``, one ``handover_offered`` event
-    each, in one transaction. A retry with the same client id changes nothing."""
+    each, and issue the bag's handover slip (by ``issuer``; None only where no
+    paper is wanted, as in tests of custody alone), whose id and hash each
+    event records, in one transaction. A retry with the same client id
+    changes nothing."""
     manifest = lock_manifest(session, manifest)
     if manifest.offer_client_id == client_id:
         if (manifest.receiver_user_id, manifest.receiver_unit_id) != (
@@ -343,6 +349,15 @@ def offer_manifest(
     if not lines:
         raise ManifestError("empty", "Add at least one item first.", field="code")
     _lock(session, [item for _, item in lines])
+    manifest.receiver_user_id = receiver.user_id
+    manifest.receiver_unit_id = receiver.unit_id
+    manifest.receiver_is_agency = receiver.is_agency
+    manifest.offered_at = utcnow()
+    assert user.id is not None
+    slip_facts: dict[str, object] = {}
+    if issuer is not None:
+        slip = issue_manifest_slip(session, issuer, manifest, lines, user.id)
+        slip_facts = {"slip_id": slip.id, "slip_sha256": slip.sha256}
     for line, item in sorted(lines, key=lambda pair: pair[1].id or 0):
         answer = ledger.record(
             session,
@@ -355,16 +370,12 @@ def offer_manifest(
                 receiver_user_id=receiver.user_id,
                 receiver_unit_id=receiver.unit_id,
                 receiver_is_agency=receiver.is_agency,
-                data={"manifest": manifest.reference},
+                data={"manifest": manifest.reference, **slip_facts},
             ),
         )
         line.offer_event_id = answer.event_id
-    manifest.receiver_user_id = receiver.user_id
-    manifest.receiver_unit_id = receiver.unit_id
-    manifest.receiver_is_agency = receiver.is_agency
     manifest.offer_client_id = client_id
     manifest.status = ManifestStatus.OFFERED
-    manifest.offered_at = utcnow()
     session.flush()
     return manifest
 

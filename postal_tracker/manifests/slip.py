@@ -1,30 +1,61 @@
 """The manifest's handover slip ("biên bản bàn giao"): one record listing every
-item of the bag, for both parties to sign."""
+item of the bag, for both parties to sign.
+
+It is issued once, when the bag is offered, in the same transaction as the
+offer events, which record its id and SHA-256. Like every slip it is archived:
+printing it again gives the same bytes, and a reprint is a marked copy. Its QR
+is a signed slip token for the bag's first item, so a camera can check that
+the paper is genuine; the bag itself is found by its printed reference.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from postal_tracker.auth.models import User
+from postal_tracker.custody.models import Item
 from postal_tracker.intake.models import Dossier, DossierDocument
-from postal_tracker.manifests.models import Manifest
-from postal_tracker.manifests.service import listed_items
-from postal_tracker.slips.handover_slip import render_handover_slip
-from postal_tracker.slips.layouts import load_layouts
-from postal_tracker.slips.model import HandoverItem, HandoverSlipData, Party
+from postal_tracker.manifests.models import Manifest, ManifestLine
+from postal_tracker.slips.issuing import SlipIssuer, issue_handover_slip
+from postal_tracker.slips.model import HandoverItem, Party
+from postal_tracker.slips.models import IssuedSlip
 from postal_tracker.units.models import Unit
 
 LAYOUT = "a4-slip"
 
 
-def slip_data(session: Session, manifest: Manifest, base_url: str) -> HandoverSlipData:
-    """What the slip says. Its QR opens the manifest's page (the reference
-    only: no personal data), where the receiver scans the bag in."""
-    pairs = listed_items(session, manifest)
-    dossier_ids = {item.dossier_id for _, item in pairs}
+def issue_manifest_slip(
+    session: Session,
+    issuer: SlipIssuer,
+    manifest: Manifest,
+    pairs: Sequence[tuple[ManifestLine, Item]],
+    user_id: int,
+) -> IssuedSlip:
+    """Issue and archive the slip of ``manifest`` (its receiver already set),
+    listing ``pairs`` in order; the manifest keeps the slip's id."""
+    if not pairs:
+        raise ValueError("a manifest slip lists at least one item")
+    slip = issue_handover_slip(
+        session,
+        SlipIssuer(issuer.keys_dir, issuer.base_url, LAYOUT, issuer.lang),
+        reference=manifest.reference,
+        signed_code=pairs[0][1].tracking_code,
+        giver=_party(session, manifest.giver_user_id, manifest.giver_unit_id),
+        receiver=_party(session, manifest.receiver_user_id, manifest.receiver_unit_id),
+        items=_handover_items(session, [item for _, item in pairs]),
+        issued_by_user_id=user_id,
+        note=manifest.note,
+    )
+    manifest.slip_id = slip.id
+    return slip
+
+
+def _handover_items(session: Session, items: Sequence[Item]) -> tuple[HandoverItem, ...]:
+    dossier_ids = {item.dossier_id for item in items}
     dossiers = {
         d.id: d for d in session.scalars(select(Dossier).where(col(Dossier.id).in_(dossier_ids)))
     }
@@ -34,31 +65,15 @@ def slip_data(session: Session, manifest: Manifest, base_url: str) -> HandoverSl
     ):
         counts[doc.dossier_id][0] += doc.originals + doc.certified_copies + doc.photocopies
         counts[doc.dossier_id][1] += doc.pages
-    items = tuple(
+    return tuple(
         HandoverItem(
             tracking_code=item.tracking_code,
             documents=counts[item.dossier_id][0],
             pages=counts[item.dossier_id][1],
             seal_number=dossiers[item.dossier_id].seal_number,
         )
-        for _, item in pairs
+        for item in items
     )
-    assert manifest.id is not None and manifest.offered_at is not None
-    return HandoverSlipData(
-        slip_id=manifest.id,
-        qr_text=f"{base_url.rstrip('/')}/manifests/{manifest.reference}",
-        reference=manifest.reference,
-        issued_at=manifest.offered_at,
-        giver=_party(session, manifest.giver_user_id, manifest.giver_unit_id),
-        receiver=_party(session, manifest.receiver_user_id, manifest.receiver_unit_id),
-        items=items,
-        note=manifest.note,
-    )
-
-
-def render_slip(session: Session, manifest: Manifest, base_url: str, lang: str) -> bytes:
-    layout = load_layouts()[LAYOUT]
-    return render_handover_slip(slip_data(session, manifest, base_url), layout, lang=lang).pdf
 
 
 def _party(session: Session, user_id: int | None, unit_id: int | None) -> Party:

@@ -43,7 +43,8 @@ from postal_tracker.manifests.forms import (
 )
 from postal_tracker.manifests.models import Manifest, ManifestStatus
 from postal_tracker.manifests.service import ManifestError, Reconciliation
-from postal_tracker.manifests.slip import render_slip
+from postal_tracker.slips.issuing import SlipIssuer, copy_of
+from postal_tracker.slips.models import IssuedSlip
 from postal_tracker.units.models import AREA_KINDS, Unit
 
 bp = Blueprint("manifests", __name__, url_prefix="/manifests")
@@ -251,6 +252,7 @@ def offer(reference: str) -> ResponseReturnValue:
             receiver,
             client_id=form.client_id.data[:64],
             device_time=_device_time(form.device_time.data),
+            issuer=SlipIssuer.from_settings(current_app.config["SETTINGS"], lang=str(get_locale())),
         )
     except (ManifestError, LedgerError) as exc:
         session.rollback()
@@ -266,17 +268,41 @@ def offer(reference: str) -> ResponseReturnValue:
 @bp.get("/<reference>/slip.pdf")
 @login_required
 def slip(reference: str) -> ResponseReturnValue:
-    manifest = _visible(reference)
-    if manifest.status is ManifestStatus.OPEN:
-        abort(404)
+    """The slip as issued at the offer: the same bytes at every print."""
+    return _pdf(reference, _issued_slip(reference))
+
+
+@bp.post("/<reference>/copy")
+@login_required
+def make_copy(reference: str) -> ResponseReturnValue:
+    """A reprint, marked as a copy ("BẢN SAO"): drawn once, then the same bytes."""
     settings: Settings = current_app.config["SETTINGS"]
-    lang = "vi" if str(get_locale()) == "vi" else "en"
-    pdf = render_slip(db.session(), manifest, settings.base_url, lang)
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{manifest.reference}.pdf"'},
-    )
+    copy_of(db.session(), SlipIssuer.from_settings(settings), _issued_slip(reference))
+    return redirect(url_for("manifests.slip_copy", reference=reference))
+
+
+@bp.get("/<reference>/copy.pdf")
+@login_required
+def slip_copy(reference: str) -> ResponseReturnValue:
+    original = _issued_slip(reference)
+    copy = db.session().scalars(select(IssuedSlip).where(IssuedSlip.copy_of_id == original.id))
+    return _pdf(reference, copy.first() or abort(404))
+
+
+def _issued_slip(reference: str) -> IssuedSlip:
+    manifest = _visible(reference)
+    slip = db.session().get(IssuedSlip, manifest.slip_id) if manifest.slip_id else None
+    if slip is None:  # an open bag has no slip yet
+        abort(404)
+    return slip
+
+
+def _pdf(reference: str, slip: IssuedSlip) -> ResponseReturnValue:
+    name = f"{reference}-copy.pdf" if slip.copy_of_id else f"{reference}.pdf"
+    response = Response(slip.pdf, mimetype="application/pdf")
+    response.set_etag(slip.sha256)
+    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
 
 
 @bp.route("/<reference>/receive", methods=["GET", "POST"])

@@ -170,15 +170,18 @@ def issue_handover_slip(
     issued_by_user_id: int,
     dossier_id: int | None = None,
     note: str = "",
+    signed_code: str | None = None,
 ) -> IssuedSlip:
     """A handover record ("biên bản bàn giao") for one item or a manifest.
-    ``reference`` is the S10 code signed into the QR: the item's, or the
-    manifest's own."""
+    ``reference`` is printed on it: the item's S10 code, or the manifest's
+    reference. The QR signs an S10 code: ``signed_code`` (a manifest's first
+    item), or ``reference`` itself."""
     if not items:
         raise ValueError("a handover slip lists at least one item")
+    code = signed_code or reference
     slip = IssuedSlip(
         kind="handover",
-        tracking_code=reference,
+        tracking_code=code,
         dossier_id=dossier_id,
         layout=issuer.layout,
         lang=issuer.lang,
@@ -190,7 +193,7 @@ def issue_handover_slip(
     issued_at = utcnow().replace(microsecond=0)
     data = HandoverSlipData(
         slip_id=slip.id,
-        qr_text=_signed_url(issuer, reference, slip.id, issued_at),
+        qr_text=_signed_url(issuer, code, slip.id, issued_at),
         reference=reference,
         issued_at=issued_at,
         giver=giver,

@@ -72,6 +72,11 @@ def _public_facts(verified: VerifiedSlip) -> dict[str, Any]:
         return facts
     facts["known"] = True
     facts["kind"] = slip.kind
+    if slip.kind == "handover":
+        # A handover record: its printed reference (a bag's, or the item's
+        # code) and how many items it lists, none of them personal.
+        facts["reference"] = str(slip.payload.get("reference", ""))
+        facts["items"] = len(slip.payload.get("items", ()))
     if item is not None:
         facts["phase"] = str(item.phase)
         facts["disputed"] = item.disputed

@@ -50,7 +50,9 @@ def offered(engine: sa.Engine, codes: list[str], receiver: str = RECEIVER) -> st
     with transaction(engine) as s:
         m = manifest(s, ref)
         to = service.find_receiver(s, receiver, "")
-        service.offer_manifest(s, user(s, GIVER), m, to, client_id=cid(), device_time=now())
+        service.offer_manifest(
+            s, user(s, GIVER), m, to, client_id=cid(), device_time=now(), issuer=None
+        )
     return ref
 
 

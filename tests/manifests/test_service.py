@@ -170,7 +170,13 @@ def test_offer_retry_is_idempotent(engine: sa.Engine) -> None:
         with transaction(engine) as s:
             to = service.find_receiver(s, RECEIVER, "")
             m = service.offer_manifest(
-                s, user(s, GIVER), manifest(s, ref), to, client_id=client_id, device_time=now()
+                s,
+                user(s, GIVER),
+                manifest(s, ref),
+                to,
+                client_id=client_id,
+                device_time=now(),
+                issuer=None,
             )
             assert m.status is ManifestStatus.OFFERED
     with transaction(engine) as s:
@@ -184,7 +190,13 @@ def test_offer_retry_is_idempotent(engine: sa.Engine) -> None:
     with pytest.raises(IdempotencyMismatch), transaction(engine) as s:
         to = service.find_receiver(s, "buuta.donghy", "")
         service.offer_manifest(
-            s, user(s, GIVER), manifest(s, ref), to, client_id=client_id, device_time=now()
+            s,
+            user(s, GIVER),
+            manifest(s, ref),
+            to,
+            client_id=client_id,
+            device_time=now(),
+            issuer=None,
         )
 
 
@@ -289,7 +301,7 @@ def test_offer_to_an_office_lets_any_member_receive(engine: sa.Engine) -> None:
     with transaction(engine) as s:
         to = service.find_receiver(s, "", "BD-VONHAI")
         service.offer_manifest(
-            s, user(s, GIVER), manifest(s, ref), to, client_id=cid(), device_time=now()
+            s, user(s, GIVER), manifest(s, ref), to, client_id=cid(), device_time=now(), issuer=None
         )
         colleague = add_user(s, "buuta.vonhai2", Role.POSTAL_WORKER, "BD-VONHAI")
         _, incoming = service.manifests_of(s, colleague)
@@ -363,7 +375,7 @@ def test_two_colleagues_receiving_at_once_cannot_dispute_the_bag(engine: sa.Engi
     with transaction(engine) as s:
         to = service.find_receiver(s, "", "BD-VONHAI")
         service.offer_manifest(
-            s, user(s, GIVER), manifest(s, ref), to, client_id=cid(), device_time=now()
+            s, user(s, GIVER), manifest(s, ref), to, client_id=cid(), device_time=now(), issuer=None
         )
         add_user(s, "buuta.vonhai2", Role.POSTAL_WORKER, "BD-VONHAI")
     barrier = threading.Barrier(2)
