@@ -14,6 +14,7 @@ from postal_tracker.custody.models import Alert, CustodyEvent, Item
 from postal_tracker.db import transaction
 from postal_tracker.manifests import service
 from postal_tracker.manifests.models import Manifest
+from tests.conftest import Browser
 from tests.custody.helpers import VN, new_item, unit, user
 
 GIVER = "canbo.trangxa"
@@ -54,6 +55,20 @@ def offered(engine: sa.Engine, codes: list[str], receiver: str = RECEIVER) -> st
             s, user(s, GIVER), m, to, client_id=cid(), device_time=now(), issuer=None
         )
     return ref
+
+
+def offer_on_the_page(giver: Browser, ref: str) -> None:
+    """The giver hands the bag to the receiver through the manifest page."""
+    r = giver.post(
+        f"/manifests/{ref}/offer",
+        {
+            "client_id": cid(),
+            "device_time": "2026-11-27T09:00:00+07:00",
+            "receiver_username": RECEIVER,
+            "receiver_unit": "",
+        },
+    )
+    assert r.status_code == 302, r.get_data(as_text=True)
 
 
 def manifest(s: Session, ref: str) -> Manifest:

@@ -10,7 +10,14 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests.conftest import Browser
-from tests.manifests.helpers import GIVER, RECEIVER, count, make_items, offered
+from tests.manifests.helpers import (
+    GIVER,
+    RECEIVER,
+    count,
+    make_items,
+    offer_on_the_page,
+    offered,
+)
 
 
 def _start(giver: Browser, unit_ids: dict[str, int]) -> str:
@@ -46,16 +53,7 @@ def test_build_offer_print_and_receive(
     assert count(engine, "manifest_line") == 2
     r = giver.post(f"/manifests/{ref}/offer", {"client_id": "c" * 32, "receiver_username": ""})
     assert r.status_code == 422 and "has-error" in r.get_data(as_text=True)
-    r = giver.post(
-        f"/manifests/{ref}/offer",
-        {
-            "client_id": uuid.uuid4().hex,
-            "device_time": "2026-11-27T09:00:00+07:00",
-            "receiver_username": RECEIVER,
-            "receiver_unit": "",
-        },
-    )
-    assert r.status_code == 302, r.get_data(as_text=True)
+    offer_on_the_page(giver, ref)
     slip = giver.client.get(f"/manifests/{ref}/slip.pdf")
     assert slip.status_code == 200 and slip.mimetype == "application/pdf"
     assert slip.data.startswith(b"%PDF")

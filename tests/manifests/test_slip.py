@@ -6,7 +6,6 @@ parties (and their supervisors) can print it."""
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Callable
 
 import sqlalchemy as sa
@@ -30,21 +29,9 @@ from tests.manifests.helpers import (
     make_items,
     manifest,
     now,
+    offer_on_the_page,
 )
 from tests.slips.pdfcheck import qr_texts, text_of
-
-
-def _offer_on_the_page(giver: Browser, ref: str) -> None:
-    r = giver.post(
-        f"/manifests/{ref}/offer",
-        {
-            "client_id": uuid.uuid4().hex,
-            "device_time": "2026-11-27T09:00:00+07:00",
-            "receiver_username": RECEIVER,
-            "receiver_unit": "",
-        },
-    )
-    assert r.status_code == 302, r.get_data(as_text=True)
 
 
 def test_the_slip_is_issued_at_the_offer_and_printed_byte_for_byte(
@@ -54,7 +41,7 @@ def test_the_slip_is_issued_at_the_offer_and_printed_byte_for_byte(
     ref = built(engine, codes)
     giver = as_user(GIVER)
     assert giver.client.get(f"/manifests/{ref}/slip.pdf").status_code == 404  # still open
-    _offer_on_the_page(giver, ref)
+    offer_on_the_page(giver, ref)
 
     first = giver.client.get(f"/manifests/{ref}/slip.pdf")
     again = as_user(RECEIVER).client.get(f"/manifests/{ref}/slip.pdf")
@@ -86,7 +73,7 @@ def test_a_reprint_is_a_marked_copy_made_once(
 ) -> None:
     ref = built(engine, make_items(engine, 2))
     giver = as_user(GIVER)
-    _offer_on_the_page(giver, ref)
+    offer_on_the_page(giver, ref)
     original = giver.client.get(f"/manifests/{ref}/slip.pdf").data
     assert giver.client.get(f"/manifests/{ref}/copy.pdf").status_code == 404  # none made yet
     r = giver.post(f"/manifests/{ref}/copy", {})
@@ -102,7 +89,7 @@ def test_a_reprint_is_a_marked_copy_made_once(
 
 def test_others_get_404_for_the_slip(engine: sa.Engine, as_user: Callable[[str], Browser]) -> None:
     ref = built(engine, make_items(engine, 1))
-    _offer_on_the_page(as_user(GIVER), ref)
+    offer_on_the_page(as_user(GIVER), ref)
     stranger = as_user("buuta.donghy")
     assert stranger.client.get(f"/manifests/{ref}/slip.pdf").status_code == 404
     assert stranger.post(f"/manifests/{ref}/copy", {}).status_code == 404
