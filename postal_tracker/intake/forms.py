@@ -38,6 +38,7 @@ from wtforms.validators import (
 )
 
 from postal_tracker import s10
+from postal_tracker.delivery.proof_images import ImageRefused, signature_png
 from postal_tracker.intake.models import DeliveryPreference
 from postal_tracker.phones import InvalidPhone, parse_vn_phone
 
@@ -203,6 +204,16 @@ class IntakeForm(FlaskForm):
     )
     note = _long_text(_l("Note"), 1000, required=False)
     label_code = _text(_l("Pre-printed label (scan it, or leave empty)"), 20, required=False)
+    # The sender's signature drawn on screen, optional: a PNG data URL.
+    sender_signature = HiddenField()
+
+    def validate_sender_signature(self, field: Field) -> None:
+        if field.data:
+            try:
+                signature_png(field.data)
+            except ImageRefused:
+                message = _l("The signature could not be read; clear it and ask for it again.")
+                raise ValidationError(message) from None
 
     def validate_label_code(self, field: Field) -> None:
         text = (field.data or "").strip()

@@ -52,6 +52,7 @@ class IntakeRecord:
     note: str
     intake_unit_id: int
     label_code: str = ""  # a pre-printed label's tracking code, if one was scanned
+    sender_signature_png: bytes | None = None  # drawn on screen, checked by the form
 
 
 class IntakeError(ValueError):
@@ -184,6 +185,7 @@ def _slip_facts(
         officer_name=officer.full_name if officer else "",
         officer_unit=office.name if office else "",
         issued_by_user_id=actor.user_id,
+        sender_signature_png=record.sender_signature_png,
     )
 
 

@@ -119,6 +119,7 @@ class IntakeFacts:
     officer_name: str
     officer_unit: str
     issued_by_user_id: int
+    sender_signature_png: bytes | None = None
 
 
 def issue_intake_slip(session: Session, issuer: SlipIssuer, facts: IntakeFacts) -> IssuedSlip:
@@ -139,7 +140,7 @@ def issue_intake_slip(session: Session, issuer: SlipIssuer, facts: IntakeFacts) 
         slip_id=slip.id,
         qr_text=_signed_url(issuer, facts.tracking_code, slip.id, issued_at),
         issued_at=issued_at,
-        sender=Party(facts.sender_name, ""),
+        sender=Party(facts.sender_name, "", facts.sender_signature_png),
         sender_phone_e164=facts.sender_phone_e164,
         procedure_code=facts.procedure_code,
         procedure_name=facts.procedure_name,

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests.conftest import DEMO_PASSWORD
+from tests.slips.pdfcheck import image_count
 
 S10 = re.compile(r"[A-Z]{2}\d{9}VN")
 SCREENSHOT = Path("/tmp/postal-tracker-intake-390x844.png")
@@ -70,6 +71,16 @@ def test_take_in_a_dossier(app: Flask, page: Any) -> None:
     assert page.locator(".doc-row").count() == 2
     # The rows were renumbered: the last one is now row 1.
     assert page.input_value("#documents-1-name") == "Căn cước công dân"
+    # The sender signs on screen too, with a finger (here the mouse).
+    pad = page.locator("#sender-signature-pad")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 60)
+    page.mouse.down()
+    for step in range(1, 10):
+        page.mouse.move(box["x"] + 20 + step * 25, box["y"] + 60 + (-1) ** step * 20)
+    page.mouse.up()
+    assert page.input_value("#sender_signature").startswith("data:image/png;base64,")
     page.click("#intake button[type=submit]")
     page.wait_for_url(re.compile(r"/dossiers/\d+$"))
 
@@ -98,8 +109,12 @@ def test_take_in_a_dossier(app: Flask, page: Any) -> None:
             ),
             {"c": code.group(0)},
         ).scalar_one()
+        slip_pdf = conn.execute(
+            sa.text("SELECT pdf FROM issued_slip WHERE dossier_id = :d"), {"d": dossier_id}
+        ).scalar_one()
     assert names == ["Giấy đề nghị đăng ký hộ kinh doanh", "Căn cước công dân"]
     assert isinstance(device_offset, int)
+    assert image_count(slip_pdf) == 1  # the signature, printed on the slip
 
 
 def test_an_empty_required_field_shows_its_message_beside_it(page: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 import zxingcpp
 
 
@@ -24,3 +25,9 @@ def qr_texts(pdf: bytes, page: int = 0, dpi: int = 150) -> list[str]:
         for result in zxingcpp.read_barcodes(image)
         if result.format == zxingcpp.BarcodeFormat.QRCode
     ]
+
+
+def image_count(pdf: bytes, page: int = 0) -> int:
+    """How many raster images ``page`` draws (signatures; the QR is vector)."""
+    objects = pdfium.PdfDocument(pdf)[page].get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE])
+    return len(list(objects))

@@ -3,12 +3,15 @@ bad field, its own message beside it, 422, and nothing written."""
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from PIL import Image, ImageDraw
 
 from postal_tracker import s10
 from postal_tracker.intake.forms import MAX_DOCUMENTS
@@ -158,7 +161,27 @@ def test_a_failure_half_way_writes_nothing(
 
 
 # field id, overrides, English message, its variables
+def png_data_url(inked: bool) -> str:
+    """A canvas drawing as the page sends it: a PNG data URL, blank or signed."""
+    image = Image.new("RGBA", (600, 200), (0, 0, 0, 0))
+    if inked:
+        ImageDraw.Draw(image).line([(20, 150), (200, 40), (380, 160), (560, 50)], "black", 4)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+UNREADABLE = "The signature could not be read; clear it and ask for it again."
 BAD_INPUT: list[tuple[str, dict[str, Any], str, dict[str, Any]]] = [
+    # The on-screen signature is optional, but what is sent must be a real drawing.
+    (
+        "sender_signature",
+        {"sender_signature": "data:image/png;base64,!!!"},
+        UNREADABLE,
+        {},
+    ),
+    ("sender_signature", {"sender_signature": "javascript:alert(1)"}, UNREADABLE, {}),
+    ("sender_signature", {"sender_signature": "png:blank"}, UNREADABLE, {}),
     ("sender_name", {"sender_name": ""}, REQUIRED, {}),
     ("sender_name", {"sender_name": "   "}, REQUIRED, {}),
     ("sender_name", {"sender_name": None}, REQUIRED, {}),
@@ -271,11 +294,15 @@ BAD_INPUT: list[tuple[str, dict[str, Any], str, dict[str, Any]]] = [
 
 
 def _resolve(overrides: dict[str, Any], unit_ids: dict[str, int]) -> dict[str, Any]:
-    """Replace ``unit:CODE`` with that demo unit's id."""
-    return {
-        k: unit_ids[v[5:]] if isinstance(v, str) and v.startswith("unit:") else v
-        for k, v in overrides.items()
-    }
+    """Replace ``unit:CODE`` with that demo unit's id, ``png:blank`` with an
+    unsigned canvas."""
+
+    def value(v: Any) -> Any:
+        if isinstance(v, str) and v.startswith("unit:"):
+            return unit_ids[v[5:]]
+        return png_data_url(inked=False) if v == "png:blank" else v
+
+    return {k: value(v) for k, v in overrides.items()}
 
 
 def _case_id(case: tuple[str, dict[str, Any], str, dict[str, Any]]) -> str:
@@ -404,3 +431,25 @@ def test_intake_needs_login(client: Any) -> None:
     response = client.get("/dossiers/new")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
+
+
+def test_a_signature_drawn_on_screen_is_printed_on_the_slip(
+    app: Flask, as_user: Callable[[str], Browser], intake_form: Callable[..., dict[str, str]]
+) -> None:
+    from sqlmodel import select
+
+    from postal_tracker import db
+    from postal_tracker.slips.models import IssuedSlip
+    from tests.slips.pdfcheck import image_count
+
+    b = as_user("canbo.trangxa")
+    unsigned = _post_intake(b, intake_form())
+    signed = _post_intake(b, intake_form(sender_signature=png_data_url(inked=True)))
+    assert unsigned.status_code == signed.status_code == 302
+    with app.app_context():
+        slips = db.session().scalars(
+            select(IssuedSlip).where(IssuedSlip.kind == "intake").order_by(IssuedSlip.id.desc())  # type: ignore[union-attr]
+        )
+        last, before = slips.all()[:2]
+    assert last.payload["sender"]["signature_png"] and not before.payload["sender"]["signature_png"]
+    assert image_count(last.pdf) == image_count(before.pdf) + 1
