@@ -20,7 +20,8 @@ $(STAMP): pyproject.toml
 
 # Compiled message catalogues are build products, made from the committed .po files.
 translations: $(STAMP)
-	@$(BIN)/pybabel compile -q -f -d postal_tracker/translations 2>/dev/null || true
+	@$(BIN)/pybabel compile -f -d postal_tracker/translations >/dev/null 2>&1 \
+		|| $(BIN)/pybabel compile -f -d postal_tracker/translations
 
 install: $(STAMP) ## create .venv and install the package with its dev tools
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
 
@@ -56,3 +57,21 @@ def test_pages_after_login_are_vietnamese(as_user: Callable[[str], Browser]) -> 
     page = b.client.get("/dossiers/new").get_data(as_text=True)
     for words in ("Tiếp nhận hồ sơ", "Thành phần hồ sơ", "Bản chính", "Số niêm phong", "Lệ phí"):
         assert words in page
+
+
+def test_make_translations_compiles_the_catalogues() -> None:
+    """`make run` serves what `make translations` compiled: a recipe that
+    fails quietly would serve the pages in English."""
+    import shutil
+    import subprocess
+    import time
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    root = TRANSLATIONS.parents[1]
+    started = time.time() - 1
+    done = subprocess.run(["make", "-s", "translations"], cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for lang in ("vi", "en"):
+        mo = TRANSLATIONS / lang / "LC_MESSAGES" / "messages.mo"
+        assert mo.stat().st_mtime >= started, f"{mo} was not compiled"
