@@ -36,9 +36,9 @@ def notify_citizen(
     return True
 
 
-def notify_citizens(session: Session, notices: Iterable[Notice]) -> int:
-    """Queue many notices in one go (a job's batch); how many rows were added."""
-    return enqueue_notices(session, notices)
+def notify_citizens(session: Session, notices: Iterable[Notice]) -> None:
+    """Queue many notices in one go (a job's batch)."""
+    enqueue_notices(session, notices)
 
 
 # Notices are in Vietnamese whatever the worker's page language was.

@@ -146,7 +146,7 @@ def test_notices_queued_in_bulk_are_the_rows_queued_one_by_one(engine: sa.Engine
     with transaction(engine) as s:
         d = dossier(s)
         one = queue(s, d, "one")
-        assert enqueue_notices(s, [_notice(d, "bulk")]) == 2
+        enqueue_notices(s, [_notice(d, "bulk")])
     with transaction(engine) as s:
         rows = {
             (m.medium, m.dedupe_key): m
@@ -167,11 +167,12 @@ def test_bulk_queuing_skips_keys_already_queued(engine: sa.Engine) -> None:
         no_email = dossier(s, email="")
         # Queued before, twice in the list, and new: the new ones only.
         batch = [_notice(d, "old"), _notice(d, "new"), _notice(d, "new"), _notice(no_email, "x")]
-        assert enqueue_notices(s, batch) == 3
+        enqueue_notices(s, batch)
+    assert _count(engine) == 2 + 2 + 1
     with transaction(engine) as s:
         # A retried job, in a later transaction, even with other values.
-        assert enqueue_notices(s, [_notice(d, "new", date="2026-12-04")]) == 0
-        assert enqueue_notices(s, []) == 0
+        enqueue_notices(s, [_notice(d, "new", date="2026-12-04")])
+        enqueue_notices(s, [])
     assert _count(engine) == 2 + 2 + 1
     with transaction(engine) as s:
         [new_sms] = s.scalars(
@@ -197,6 +198,7 @@ def test_bulk_rows_ride_the_transaction_of_their_cause(engine: sa.Engine) -> Non
         pass
 
     with pytest.raises(Boom), transaction(engine) as s:
-        assert enqueue_notices(s, [_notice(dossier(s), "k")]) == 2
+        enqueue_notices(s, [_notice(dossier(s), "k")])
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 2
         raise Boom
     assert _count(engine) == 0
