@@ -1,7 +1,9 @@
-"""Scheduling 10,000 ready results onto routes (the goal: 10 s or less), with
-peak memory, against a naive scheduler measured in the same run on the same
-data: one query per result for its dossier, its commune, its routes and each
-candidate day's bookings, and one INSERT each (as a first version would be).
+"""Scheduling 10,000 ready results onto routes, their notices to citizens
+included (the goal: 10 s or less for all of it: the citizen must be told the
+day), with peak memory, against a naive scheduler measured in the same run on
+the same data: one query per result for its dossier, its commune, its routes
+and each candidate day's bookings, and one INSERT each (as a first version
+would be). A row without the notices shows what queuing them costs.
 
 The data: 40 communes, each served by one of 20 workers on two or three
 weekdays with a capacity of 60 a day, and 10,000 result items taken by the
@@ -37,6 +39,7 @@ from postal_tracker.delivery.models import (
 )
 from postal_tracker.delivery.scheduling import schedule_ready_results
 from postal_tracker.intake.models import DeliveryPreference, Dossier
+from postal_tracker.notify.models import OutboxMessage
 from postal_tracker.units.models import Unit, UnitKind
 from postal_tracker.workdays import is_working_day
 
@@ -215,21 +218,25 @@ def run() -> list[dict[str, Any]]:
         bare_path = root / "bare.sqlite3"
         shutil.copyfile(root / "bench.sqlite3", bare_path)
         bare_engine = make_engine(f"sqlite:///{bare_path}")
-        real_notify = scheduling.notify_scheduled
-        scheduling.notify_scheduled = lambda *a, **k: None  # type: ignore[assignment]
+        real_notify = scheduling.notify_scheduled_many
+        scheduling.notify_scheduled_many = lambda *a, **k: None  # type: ignore[assignment]
         try:
             t0 = time.perf_counter()
             bare_done = schedule_ready_results(bare_engine, TODAY, settings)
             bare_s = time.perf_counter() - t0
         finally:
-            scheduling.notify_scheduled = real_notify  # type: ignore[assignment]
+            scheduling.notify_scheduled_many = real_notify  # type: ignore[assignment]
         bare_engine.dispose()
 
         engine = make_engine(url)
         t0 = time.perf_counter()
         scheduled = schedule_ready_results(engine, TODAY, settings)
         real_s = time.perf_counter() - t0
+        with transaction(engine) as s:
+            queued = s.scalar(select(func.count()).select_from(OutboxMessage)) or 0
         engine.dispose()
+        # The bench's senders gave no email: one SMS per scheduled result.
+        assert queued == scheduled, f"{queued} notices queued for {scheduled} deliveries"
         # Peak memory on a fresh copy, apart: tracemalloc slows Python down.
         mem_path = root / "mem.sqlite3"
         shutil.copyfile(naive_path.with_name("pristine.sqlite3"), mem_path)
@@ -251,7 +258,8 @@ def run() -> list[dict[str, Any]]:
             "peak_mib": "",
         },
         {
-            "name": f"schedule_ready_results, {N:,} results, notices included (SQLite)",
+            "name": f"schedule_ready_results, {N:,} results, notices included "
+            "(SQLite; goal ≤ 10 s)",
             "n": scheduled,
             "total_s": real_s,
             "per_result_ms": real_per * 1000,
@@ -259,7 +267,7 @@ def run() -> list[dict[str, Any]]:
             "peak_mib": peak / 2**20,
         },
         {
-            "name": f"the same without queuing notices, {N:,} results (SQLite; goal ≤ 10 s)",
+            "name": f"the same without queuing notices, {N:,} results (SQLite)",
             "n": bare_done,
             "total_s": bare_s,
             "per_result_ms": bare_s / max(bare_done, 1) * 1000,

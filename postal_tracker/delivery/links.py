@@ -7,6 +7,8 @@ or swapped for another kind of token, and it expires.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 SALT = "delivery-notice-v1"
@@ -43,3 +45,14 @@ def read_token(secret: str, token: str, *, max_age_seconds: int) -> int:
 
 def citizen_url(base_url: str, secret: str, delivery_id: int) -> str:
     return f"{base_url.rstrip('/')}/c/{make_token(secret, delivery_id)}"
+
+
+def citizen_urls(base_url: str, secret: str) -> Callable[[int], str]:
+    """:func:`citizen_url` for many deliveries: one signer, its key derived once."""
+    serializer = _serializer(secret)
+    base = base_url.rstrip("/")
+
+    def url(delivery_id: int) -> str:
+        return f"{base}/c/{serializer.dumps(delivery_id)}"
+
+    return url

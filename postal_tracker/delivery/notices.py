@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Iterable
 from datetime import date, time
 from typing import Any
 
@@ -12,6 +13,9 @@ from sqlalchemy.orm import Session
 
 from postal_tracker.delivery.models import FailureReason
 from postal_tracker.intake.models import Dossier
+from postal_tracker.notify.outbox import Notice, enqueue_notices
+
+__all__ = ["Notice", "notify_citizen", "notify_citizens"]
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,11 @@ def notify_citizen(
         session, dossier=dossier, kind=kind, context=context, dedupe_key=dedupe_key
     )
     return True
+
+
+def notify_citizens(session: Session, notices: Iterable[Notice]) -> None:
+    """Queue many notices in one go (a job's batch)."""
+    enqueue_notices(session, notices)
 
 
 # Notices are in Vietnamese whatever the worker's page language was.

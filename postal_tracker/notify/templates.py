@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 from postal_tracker.notify.text import one_line, shorten, sms_text, strip_diacritics
@@ -232,12 +233,18 @@ def _display_date(kind: str, name: str, iso: str) -> str:
         ) from None
 
 
+@cache
+def _plain_parts(parts: tuple[Part, ...]) -> tuple[str, ...]:
+    """The parts' texts without diacritics (the same for every notice of a kind)."""
+    return tuple(strip_diacritics(p.text) for p in parts)
+
+
 def render_sms(parts: tuple[Part, ...], values: Mapping[str, str]) -> str:
     """The SMS within SMS_LIMIT: parts of priority 0 whole; the others, highest
     priority number first, shortened to fit or left out; then any part left out
     that fits again (perhaps shortened) is put back, most needed first."""
     plain = {name: sms_text(value) for name, value in values.items()}
-    texts = [strip_diacritics(p.text) for p in parts]
+    texts = _plain_parts(parts)
     dropped: set[int] = set()
     limits: dict[str, int] = {}  # cut field -> the length it is shortened to
 

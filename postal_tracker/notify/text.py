@@ -25,6 +25,8 @@ _SPECIAL = str.maketrans(
     }
 )
 _SPACES = re.compile(r"\s+")
+# Everything outside printable ASCII, the combining marks NFKD splits off included.
+_NOT_PRINTABLE_ASCII = re.compile(r"[^ -~]+")
 
 
 def one_line(text: str) -> str:
@@ -40,8 +42,8 @@ def strip_diacritics(text: str) -> str:
     anything still outside printable ASCII is dropped.
     """
     decomposed = unicodedata.normalize("NFKD", text.translate(_SPECIAL))
-    kept = (c for c in decomposed if not unicodedata.combining(c))
-    return "".join(c for c in kept if " " <= c <= "~")
+    # Combining marks are never ASCII, so one pass drops them with the rest.
+    return _NOT_PRINTABLE_ASCII.sub("", decomposed)
 
 
 def sms_text(text: str) -> str:

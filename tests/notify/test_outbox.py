@@ -7,8 +7,9 @@ import sqlalchemy as sa
 from sqlmodel import func, select
 
 from postal_tracker.db import transaction
+from postal_tracker.intake.models import Dossier
 from postal_tracker.notify.models import Medium, OutboxMessage, OutboxStatus
-from postal_tracker.notify.outbox import NoticeError, enqueue_notice
+from postal_tracker.notify.outbox import Notice, NoticeError, enqueue_notice, enqueue_notices
 from tests.notify.helpers import EMAIL, PHONE, dossier, queue, scheduled
 
 
@@ -132,3 +133,72 @@ def test_outbox_rows_are_never_deleted(engine: sa.Engine) -> None:
     with pytest.raises(sa.exc.DatabaseError, match="refused"), engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM outbox_message"))
     assert _count(engine) == 2
+
+
+def _notice(d: Dossier, key: str, **changes: object) -> Notice:
+    assert d.id is not None
+    return Notice(
+        d.id, d.sender_phone, d.sender_email, "delivery_scheduled", scheduled(**changes), key
+    )
+
+
+def test_notices_queued_in_bulk_are_the_rows_queued_one_by_one(engine: sa.Engine) -> None:
+    with transaction(engine) as s:
+        d = dossier(s)
+        one = queue(s, d, "one")
+        enqueue_notices(s, [_notice(d, "bulk")])
+    with transaction(engine) as s:
+        rows = {
+            (m.medium, m.dedupe_key): m
+            for m in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        }
+    for single in one:
+        bulk = rows[(single.medium, "bulk")]
+        for field in ("dossier_id", "kind", "recipient", "subject", "body", "context", "status"):
+            assert getattr(bulk, field) == getattr(single, field), field
+        assert bulk.attempts == 0 and bulk.claimed_by is None and bulk.sent_at is None
+        assert bulk.next_attempt_at is not None and bulk.created_at is not None
+
+
+def test_bulk_queuing_skips_keys_already_queued(engine: sa.Engine) -> None:
+    with transaction(engine) as s:
+        d = dossier(s)
+        queue(s, d, "old")
+        no_email = dossier(s, email="")
+        # Queued before, twice in the list, and new: the new ones only.
+        batch = [_notice(d, "old"), _notice(d, "new"), _notice(d, "new"), _notice(no_email, "x")]
+        enqueue_notices(s, batch)
+    assert _count(engine) == 2 + 2 + 1
+    with transaction(engine) as s:
+        # A retried job, in a later transaction, even with other values.
+        enqueue_notices(s, [_notice(d, "new", date="2026-12-04")])
+        enqueue_notices(s, [])
+    assert _count(engine) == 2 + 2 + 1
+    with transaction(engine) as s:
+        [new_sms] = s.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.dedupe_key == "new", OutboxMessage.medium == Medium.SMS
+            )
+        )
+        assert "03/12/2026" in new_sms.body
+
+
+def test_a_bad_notice_in_a_batch_writes_nothing(engine: sa.Engine) -> None:
+    with transaction(engine) as s:
+        d = dossier(s)
+        with pytest.raises(NoticeError, match="date must be a date"):
+            enqueue_notices(s, [_notice(d, "a"), _notice(d, "b", date="3/12/2026")])
+        with pytest.raises(NoticeError, match="dedupe_key"):
+            enqueue_notices(s, [_notice(d, "")])
+    assert _count(engine) == 0
+
+
+def test_bulk_rows_ride_the_transaction_of_their_cause(engine: sa.Engine) -> None:
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), transaction(engine) as s:
+        enqueue_notices(s, [_notice(dossier(s), "k")])
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 2
+        raise Boom
+    assert _count(engine) == 0

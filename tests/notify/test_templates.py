@@ -3,6 +3,7 @@ characters, the tracking code and the dates never cut."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from postal_tracker.notify.templates import (
     NoticeError,
     render,
 )
-from postal_tracker.notify.text import mask_recipient, shorten, strip_diacritics
+from postal_tracker.notify.text import _SPECIAL, mask_recipient, shorten, strip_diacritics
 
 CODE = "HC123456785VN"
 LONG = (
@@ -161,6 +162,16 @@ def test_any_free_text_gives_an_ascii_sms_within_the_limit(kind: str, text: str)
 )
 def test_diacritics_are_stripped(text: str, plain: str) -> None:
     assert strip_diacritics(text) == plain
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=st.characters(codec="utf-8")) | st.text("ĐđÂẦẤẬăằặơờợưừự“”–…\u00a0 aZ~"))
+def test_diacritics_are_stripped_as_mark_by_mark(text: str) -> None:
+    """The one-pass removal equals dropping combining marks one character at a
+    time and then anything outside printable ASCII (the first, slower way)."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_SPECIAL))
+    kept = (c for c in decomposed if not unicodedata.combining(c))
+    assert strip_diacritics(text) == "".join(c for c in kept if " " <= c <= "~")
 
 
 def test_shorten_cuts_at_a_word_and_marks_the_cut() -> None:
