@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from postal_tracker.api.models import ApiToken
-from postal_tracker.auth.models import User
+from postal_tracker.auth.models import Membership, User
 from postal_tracker.db import utcnow
 
 PREFIX = "pt_"
@@ -32,23 +34,39 @@ def issue_token(session: Session, user: User, device_name: str) -> tuple[ApiToke
     return row, clear
 
 
-def user_for_token(session: Session, clear: str) -> User | None:
+@dataclass(frozen=True)
+class Bearer:
+    """Who holds a valid token: the user and their unit ids, in membership order."""
+
+    user: User
+    unit_ids: list[int]
+
+
+def bearer_for_token(session: Session, clear: str) -> Bearer | None:
+    """The holder of ``clear`` if it is a live token of an active user. One
+    statement fetches the token, the user and their memberships."""
     if not clear.startswith(PREFIX) or len(clear) > 100:
         return None
-    found = session.execute(
-        select(ApiToken, User)
+    rows = session.execute(
+        select(
+            col(ApiToken.id), ApiToken.revoked_at, ApiToken.last_used_at, User, Membership.unit_id
+        )
         .join(User, col(User.id) == ApiToken.user_id)
+        .outerjoin(Membership, col(Membership.user_id) == User.id)
         .where(ApiToken.token_hash == _hash(clear))
-    ).first()
-    if found is None:
+        .order_by(col(Membership.id))
+    ).all()
+    if not rows:
         return None
-    row, user = found
-    if row.revoked_at is not None or not user.active:
+    token_id, revoked_at, last_used_at, user, _ = rows[0]
+    if revoked_at is not None or not user.active:
         return None
     now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:
-        row.last_used_at = now
-    return user
+    if last_used_at is None or now - last_used_at > TOUCH_EVERY:
+        session.execute(
+            update(ApiToken).where(col(ApiToken.id) == token_id).values(last_used_at=now)
+        )
+    return Bearer(user, [unit_id for *_, unit_id in rows if unit_id is not None])
 
 
 def revoke_token(session: Session, user: User, token_id: int) -> bool:

@@ -21,21 +21,28 @@ from sqlmodel import col, select
 
 from postal_tracker import db
 from postal_tracker.api import schemas
-from postal_tracker.api.tokens import issue_token, revoke_token, user_for_token
+from postal_tracker.api.tokens import bearer_for_token, issue_token, revoke_token
 from postal_tracker.auth.models import User
-from postal_tracker.auth.service import AccountLocked, actor_for, authenticate, find_user
+from postal_tracker.auth.service import (
+    AccountLocked,
+    actor_for,
+    actor_of,
+    authenticate,
+    find_user,
+)
 from postal_tracker.config import Settings
 from postal_tracker.custody.access import holdings, item_by_code, may_see, offered_to
 from postal_tracker.custody.errors import ItemNotFound, LedgerError
 from postal_tracker.custody.ledger import (
     Answer,
     Scan,
-    lock_item,
+    lock_for_scan,
     previous_answer,
     record_locked,
+    replay,
 )
 from postal_tracker.custody.models import CustodyEvent, Item
-from postal_tracker.custody.rules import EventKind
+from postal_tracker.custody.rules import Actor, EventKind
 from postal_tracker.extensions import csrf, limiter
 from postal_tracker.units.models import Unit, UnitKind
 
@@ -82,11 +89,11 @@ def api_user() -> User:
         return user
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        found = user_for_token(db.session(), header.removeprefix("Bearer ").strip())
+        found = bearer_for_token(db.session(), header.removeprefix("Bearer ").strip())
         if found is None:
             raise ApiError(401, "unauthorized", "The token is unknown or revoked.")
-        g.api_user = found
-        return found
+        g.api_user, g.api_unit_ids = found.user, found.unit_ids
+        return found.user
     if current_user.is_authenticated:
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             csrf.protect()
@@ -166,17 +173,45 @@ def post_scan() -> ResponseReturnValue:
     return response
 
 
+def api_actor(session: Session, user: User) -> Actor:
+    """The caller as the custody rules see them (units fetched with the token)."""
+    unit_ids: list[int] | None = g.get("api_unit_ids")
+    if unit_ids is None:
+        return actor_for(session, user)
+    return actor_of(user, unit_ids)
+
+
 def _record_scan(session: Session, user: User, scan: Scan) -> Answer:
     """Lock the item, give a retry its first answer (even if the item has since
     left the caller's scope), else check scope and record."""
-    actor = actor_for(session, user)
+    actor = api_actor(session, user)
     try:
-        item = lock_item(session, scan.tracking_code)
+        item, earlier = lock_for_scan(session, scan.tracking_code, scan.client_id)
     except ItemNotFound:
         raise ApiError(404, "not_found", NOT_IN_SCOPE) from None
-    answer = previous_answer(session, actor, scan)
-    if answer is not None:
+    if earlier is not None:
+        return replay(earlier, actor, scan)
+    try:
+        return _record_new(session, user, actor, scan, item)
+    except IntegrityError:
+        # The client id was committed meanwhile: by this scan's original, which
+        # this one waited for on the item's lock, or for another item.
+        session.rollback()
+        answer = previous_answer(session, actor, scan)
+        if answer is None:
+            raise
         return answer
+    except (ApiError, LedgerError):
+        # Not recorded: unless the original of this retry was committed while
+        # it waited for the lock (which the lock's statement does not see on
+        # PostgreSQL), in which case the retry gets the first answer.
+        answer = previous_answer(session, actor, scan)
+        if answer is None:
+            raise
+        return answer
+
+
+def _record_new(session: Session, user: User, actor: Actor, scan: Scan, item: Item) -> Answer:
     if not may_see(session, user, item, actor.unit_ids) and not offered_to(
         session, item, scan.follows, actor
     ):
@@ -184,15 +219,7 @@ def _record_scan(session: Session, user: User, scan: Scan) -> Answer:
     # When confirming a handover, act for the office the item was offered to.
     if item.offered_to_unit_id in actor.unit_ids:
         actor = replace(actor, unit_id=item.offered_to_unit_id)
-    try:
-        return record_locked(session, actor, scan, item)
-    except IntegrityError:
-        # The same client id was committed at the same moment for another item.
-        session.rollback()
-        answer = previous_answer(session, actor, scan)
-        if answer is None:
-            raise
-        return answer
+    return record_locked(session, actor, scan, item)
 
 
 def _party(

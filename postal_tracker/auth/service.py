@@ -108,7 +108,11 @@ def units_of(session: Session, user: User) -> list[Unit]:
 def actor_for(session: Session, user: User, acting_unit_id: int | None = None) -> Actor:
     """The user as the custody rules see them, acting for ``acting_unit_id``
     (one of their units) or their first unit."""
-    unit_ids = unit_ids_of(session, user)
+    return actor_of(user, unit_ids_of(session, user), acting_unit_id)
+
+
+def actor_of(user: User, unit_ids: list[int], acting_unit_id: int | None = None) -> Actor:
+    """:func:`actor_for` with the user's unit ids (in membership order) at hand."""
     if acting_unit_id is None or acting_unit_id not in unit_ids:
         acting_unit_id = unit_ids[0] if unit_ids else None
     assert user.id is not None

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
-from sqlmodel import select
+from sqlmodel import col, select
 
 from postal_tracker.custody import rules
 from postal_tracker.custody.chain import GENESIS, digest, event_hash
@@ -164,6 +164,35 @@ def lock_item(session: Session, tracking_code: str) -> Item:
     if item is None:
         raise ItemNotFound("No item has this tracking code.")
     return item
+
+
+def lock_for_scan(
+    session: Session, tracking_code: str, client_id: str
+) -> tuple[Item, CustodyEvent | None]:
+    """:func:`lock_item`, and in the same statement the event already recorded
+    under ``client_id``, if any.
+
+    On PostgreSQL the event is read in the statement's snapshot, taken before
+    waiting for the lock: an event committed by the transaction this one waited
+    for is not seen. Nothing is lost by that: its client id then makes this
+    transaction's insert fail (unique), and a caller that answers anything but
+    success must first look again with :func:`previous_answer`, which runs a
+    new statement after the lock and sees it."""
+    row = session.execute(
+        select(Item, CustodyEvent)
+        .outerjoin(CustodyEvent, col(CustodyEvent.client_id) == client_id)
+        .where(Item.tracking_code == tracking_code)
+        .with_for_update(of=Item)  # type: ignore[arg-type]
+    ).first()
+    if row is None:
+        raise ItemNotFound("No item has this tracking code.")
+    return row[0], row[1]
+
+
+def replay(earlier: CustodyEvent, actor: Actor, scan: Scan) -> Answer:
+    """The first answer given for ``scan``'s client id, which ``earlier`` took
+    (raises :class:`IdempotencyMismatch` if it was taken by other content)."""
+    return _replay_of(earlier, scan.digest(actor))
 
 
 def state_of(item: Item) -> ItemState:
@@ -343,6 +372,10 @@ def _replay(session: Session, client_id: str, request_digest: str) -> Answer | N
     ).first()
     if earlier is None:
         return None
+    return _replay_of(earlier, request_digest)
+
+
+def _replay_of(earlier: CustodyEvent, request_digest: str) -> Answer:
     if earlier.request_digest != request_digest:
         raise IdempotencyMismatch(
             "This client id was already used for a different scan; nothing was recorded."
