@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -42,20 +42,27 @@ class Bearer:
     unit_ids: list[int]
 
 
+# Built once, so that only its cached compiled form is looked up per request.
+_BEARER = (
+    select(col(ApiToken.id), ApiToken.revoked_at, ApiToken.last_used_at, User, Membership.unit_id)
+    .join(User, col(User.id) == ApiToken.user_id)
+    .outerjoin(Membership, col(Membership.user_id) == User.id)
+    .where(col(ApiToken.token_hash) == bindparam("token_hash"))
+    .order_by(col(Membership.id))
+)
+_TOUCH = (
+    update(ApiToken)
+    .where(col(ApiToken.id) == bindparam("token_id"))
+    .values(last_used_at=bindparam("now"))
+)
+
+
 def bearer_for_token(session: Session, clear: str) -> Bearer | None:
     """The holder of ``clear`` if it is a live token of an active user. One
     statement fetches the token, the user and their memberships."""
     if not clear.startswith(PREFIX) or len(clear) > 100:
         return None
-    rows = session.execute(
-        select(
-            col(ApiToken.id), ApiToken.revoked_at, ApiToken.last_used_at, User, Membership.unit_id
-        )
-        .join(User, col(User.id) == ApiToken.user_id)
-        .outerjoin(Membership, col(Membership.user_id) == User.id)
-        .where(ApiToken.token_hash == _hash(clear))
-        .order_by(col(Membership.id))
-    ).all()
+    rows = session.execute(_BEARER, {"token_hash": _hash(clear)}).all()
     if not rows:
         return None
     token_id, revoked_at, last_used_at, user, _ = rows[0]
@@ -63,9 +70,7 @@ def bearer_for_token(session: Session, clear: str) -> Bearer | None:
         return None
     now = utcnow()
     if last_used_at is None or now - last_used_at > TOUCH_EVERY:
-        session.execute(
-            update(ApiToken).where(col(ApiToken.id) == token_id).values(last_used_at=now)
-        )
+        session.execute(_TOUCH, {"token_id": token_id, "now": now})
     return Bearer(user, [unit_id for *_, unit_id in rows if unit_id is not None])
 
 
