@@ -7,9 +7,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
-from sqlmodel import col, select
+from sqlmodel import col
 
 from postal_tracker.api.models import ApiToken
 from postal_tracker.auth.models import Membership, User
@@ -44,7 +44,13 @@ class Bearer:
 
 # Built once, so that only its cached compiled form is looked up per request.
 _BEARER = (
-    select(col(ApiToken.id), ApiToken.revoked_at, ApiToken.last_used_at, User, Membership.unit_id)
+    select(
+        col(ApiToken.id),
+        col(ApiToken.revoked_at),
+        col(ApiToken.last_used_at),
+        User,
+        col(Membership.unit_id),
+    )
     .join(User, col(User.id) == ApiToken.user_id)
     .outerjoin(Membership, col(Membership.user_id) == User.id)
     .where(col(ApiToken.token_hash) == bindparam("token_hash"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -173,7 +173,7 @@ _LOCK_FOR_SCAN = (
     select(Item, CustodyEvent)
     .outerjoin(CustodyEvent, col(CustodyEvent.client_id) == sa.bindparam("client_id"))
     .where(col(Item.tracking_code) == sa.bindparam("code"))
-    .with_for_update(of=Item)  # type: ignore[arg-type]
+    .with_for_update(of=Item)
 )
 
 
@@ -257,8 +257,8 @@ def _projection(item: Item, state: ItemState, fields: dict[str, Any]) -> dict[st
     }
 
 
-_EVENTS = cast(sa.Table, CustodyEvent.__table__)
-_ITEMS = cast(sa.Table, Item.__table__)
+_EVENTS = CustodyEvent.metadata.tables["custody_event"]
+_ITEMS = Item.metadata.tables["item"]
 # Built once: SQLAlchemy caches their compiled form, and the unit of work is not
 # needed for one row each (the item's loaded object is updated in place).
 _INSERT_EVENT = sa.insert(_EVENTS).returning(_EVENTS.c.id)
