@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from postal_tracker.api.models import ApiToken
-from postal_tracker.auth.models import Membership, User
+from postal_tracker.auth.models import Membership, Role, User
 from postal_tracker.db import utcnow
 
 PREFIX = "pt_"
@@ -36,9 +36,11 @@ def issue_token(session: Session, user: User, device_name: str) -> tuple[ApiToke
 
 @dataclass(frozen=True)
 class Bearer:
-    """Who holds a valid token: the user and their unit ids, in membership order."""
+    """Who holds a valid token: the user's id and role, and their unit ids in
+    membership order (enough for the custody rules without loading the user)."""
 
-    user: User
+    user_id: int
+    role: Role
     unit_ids: list[int]
 
 
@@ -48,7 +50,9 @@ _BEARER = (
         col(ApiToken.id),
         col(ApiToken.revoked_at),
         col(ApiToken.last_used_at),
-        User,
+        col(ApiToken.user_id),
+        col(User.role),
+        col(User.active),
         col(Membership.unit_id),
     )
     .join(User, col(User.id) == ApiToken.user_id)
@@ -65,19 +69,19 @@ _TOUCH = (
 
 def bearer_for_token(session: Session, clear: str) -> Bearer | None:
     """The holder of ``clear`` if it is a live token of an active user. One
-    statement fetches the token, the user and their memberships."""
+    statement reads the token, the user and their memberships."""
     if not clear.startswith(PREFIX) or len(clear) > 100:
         return None
     rows = session.execute(_BEARER, {"token_hash": _hash(clear)}).all()
     if not rows:
         return None
-    token_id, revoked_at, last_used_at, user, _ = rows[0]
-    if revoked_at is not None or not user.active:
+    token_id, revoked_at, last_used_at, user_id, role, active, _ = rows[0]
+    if revoked_at is not None or not active:
         return None
     now = utcnow()
     if last_used_at is None or now - last_used_at > TOUCH_EVERY:
         session.execute(_TOUCH, {"token_id": token_id, "now": now})
-    return Bearer(user, [unit_id for *_, unit_id in rows if unit_id is not None])
+    return Bearer(user_id, role, [row.unit_id for row in rows if row.unit_id is not None])
 
 
 def revoke_token(session: Session, user: User, token_id: int) -> bool:

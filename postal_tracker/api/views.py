@@ -21,17 +21,23 @@ from sqlmodel import col, select
 
 from postal_tracker import db
 from postal_tracker.api import schemas
-from postal_tracker.api.tokens import bearer_for_token, issue_token, revoke_token
+from postal_tracker.api.tokens import Bearer, bearer_for_token, issue_token, revoke_token
 from postal_tracker.auth.models import User
 from postal_tracker.auth.service import (
     AccountLocked,
-    actor_for,
     actor_of,
     authenticate,
     find_user,
+    unit_ids_of,
 )
 from postal_tracker.config import Settings
-from postal_tracker.custody.access import holdings, item_by_code, may_see, offered_to
+from postal_tracker.custody.access import (
+    holdings,
+    holds_or_is_offered,
+    item_by_code,
+    may_see,
+    offered_to,
+)
 from postal_tracker.custody.errors import ItemNotFound, LedgerError
 from postal_tracker.custody.ledger import (
     Answer,
@@ -39,7 +45,6 @@ from postal_tracker.custody.ledger import (
     lock_for_scan,
     previous_answer,
     record_locked,
-    replay,
 )
 from postal_tracker.custody.models import CustodyEvent, Item
 from postal_tracker.custody.rules import Actor, EventKind
@@ -84,22 +89,49 @@ def parse_body(model: type[BaseModel]) -> Any:
 
 def api_user() -> User:
     """The caller, by bearer token or by browser session (with CSRF)."""
-    if "api_user" in g:
-        user: User = g.api_user
-        return user
+    if "api_user" not in g:
+        bearer = _token_bearer()
+        if bearer is not None:
+            g.api_user = db.session().get(User, bearer.user_id)
+        elif current_user.is_authenticated:
+            if request.method not in ("GET", "HEAD", "OPTIONS"):
+                csrf.protect()
+            g.api_user = current_user._get_current_object()
+        else:
+            raise ApiError(
+                401, "unauthorized", "Send a bearer token (POST /api/v1/tokens) or log in."
+            )
+    user: User = g.api_user
+    return user
+
+
+def api_bearer() -> Bearer:
+    """The caller's id, role and units: :func:`api_user` without loading the
+    user, for the paths that need no more (a scan)."""
+    bearer = _token_bearer()
+    if bearer is None:
+        if "api_bearer" not in g:
+            user = api_user()
+            assert user.id is not None
+            g.api_bearer = Bearer(user.id, user.role, unit_ids_of(db.session(), user))
+        bearer = g.api_bearer
+    return bearer
+
+
+def _token_bearer() -> Bearer | None:
+    """The holder of the request's bearer token (401 if it is not live), or
+    None if the request carries none."""
+    if "api_bearer" in g:
+        found: Bearer = g.api_bearer
+        return found
     header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        found = bearer_for_token(db.session(), header.removeprefix("Bearer ").strip())
-        if found is None:
-            raise ApiError(401, "unauthorized", "The token is unknown or revoked.")
-        g.api_user, g.api_unit_ids = found.user, found.unit_ids
-        return found.user
-    if current_user.is_authenticated:
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            csrf.protect()
-        g.api_user = current_user._get_current_object()
-        return g.api_user  # type: ignore[no-any-return]
-    raise ApiError(401, "unauthorized", "Send a bearer token (POST /api/v1/tokens) or log in.")
+    if not header.startswith("Bearer "):
+        return None
+    bearer = bearer_for_token(db.session(), header.removeprefix("Bearer ").strip())
+    if bearer is None:
+        raise ApiError(401, "unauthorized", "The token is unknown or revoked.")
+    g.api_bearer = bearer
+    return bearer
 
 
 @bp.post("/tokens")
@@ -136,7 +168,7 @@ def delete_token(token_id: int) -> ResponseReturnValue:
 
 @bp.post("/scans")
 def post_scan() -> ResponseReturnValue:
-    user = api_user()
+    caller = api_bearer()
     body: schemas.ScanRequest = parse_body(schemas.ScanRequest)
     session = db.session()
     receiver = _party(session, body.receiver, "receiver")
@@ -162,7 +194,7 @@ def post_scan() -> ResponseReturnValue:
         corrects=body.corrects,
         data=data,
     )
-    answer = _record_scan(session, user, scan)
+    answer = _record_scan(session, caller, scan)
     if answer.status == 409:
         db.keep_writes_despite_error()  # the conflicting scan is evidence
     status = 200 if answer.replayed and answer.status < 300 else answer.status
@@ -173,26 +205,20 @@ def post_scan() -> ResponseReturnValue:
     return response
 
 
-def api_actor(session: Session, user: User) -> Actor:
-    """The caller as the custody rules see them (units fetched with the token)."""
-    unit_ids: list[int] | None = g.get("api_unit_ids")
-    if unit_ids is None:
-        return actor_for(session, user)
-    return actor_of(user, unit_ids)
-
-
-def _record_scan(session: Session, user: User, scan: Scan) -> Answer:
+def _record_scan(session: Session, caller: Bearer, scan: Scan) -> Answer:
     """Lock the item, give a retry its first answer (even if the item has since
     left the caller's scope), else check scope and record."""
-    actor = api_actor(session, user)
+    actor = actor_of(caller.user_id, caller.role, caller.unit_ids)
     try:
-        item, earlier = lock_for_scan(session, scan.tracking_code, scan.client_id)
+        item, replayed = lock_for_scan(session, scan.tracking_code, scan.client_id)
     except ItemNotFound:
         raise ApiError(404, "not_found", NOT_IN_SCOPE) from None
-    if earlier is not None:
-        return replay(earlier, actor, scan)
+    if replayed:
+        answer = previous_answer(session, actor, scan)
+        assert answer is not None
+        return answer
     try:
-        return _record_new(session, user, actor, scan, item)
+        return _record_new(session, caller, actor, scan, item)
     except IntegrityError:
         # The client id was committed meanwhile: by this scan's original, which
         # this one waited for on the item's lock, or for another item.
@@ -211,11 +237,15 @@ def _record_scan(session: Session, user: User, scan: Scan) -> Answer:
         return answer
 
 
-def _record_new(session: Session, user: User, actor: Actor, scan: Scan, item: Item) -> Answer:
-    if not may_see(session, user, item, actor.unit_ids) and not offered_to(
-        session, item, scan.follows, actor
-    ):
-        raise ApiError(404, "not_found", NOT_IN_SCOPE)
+def _record_new(session: Session, caller: Bearer, actor: Actor, scan: Scan, item: Item) -> Answer:
+    if not holds_or_is_offered(caller.user_id, actor.unit_ids, item):
+        # The rarer ways into scope need the user (and queries).
+        user = session.get(User, caller.user_id)
+        assert user is not None
+        if not may_see(session, user, item, actor.unit_ids) and not offered_to(
+            session, item, scan.follows, actor
+        ):
+            raise ApiError(404, "not_found", NOT_IN_SCOPE)
     # When confirming a handover, act for the office the item was offered to.
     if item.offered_to_unit_id in actor.unit_ids:
         actor = replace(actor, unit_id=item.offered_to_unit_id)

@@ -170,35 +170,28 @@ def lock_item(session: Session, tracking_code: str) -> Item:
 
 # Built once, so that only its cached compiled form is looked up per scan.
 _LOCK_FOR_SCAN = (
-    select(Item, CustodyEvent)
+    select(Item, col(CustodyEvent.id))
     .outerjoin(CustodyEvent, col(CustodyEvent.client_id) == sa.bindparam("client_id"))
     .where(col(Item.tracking_code) == sa.bindparam("code"))
     .with_for_update(of=Item)
 )
 
 
-def lock_for_scan(
-    session: Session, tracking_code: str, client_id: str
-) -> tuple[Item, CustodyEvent | None]:
-    """:func:`lock_item`, and in the same statement the event already recorded
-    under ``client_id``, if any.
+def lock_for_scan(session: Session, tracking_code: str, client_id: str) -> tuple[Item, bool]:
+    """:func:`lock_item`, and in the same statement whether an event was
+    already recorded under ``client_id`` (then :func:`previous_answer` gives
+    its answer).
 
-    On PostgreSQL the event is read in the statement's snapshot, taken before
-    waiting for the lock: an event committed by the transaction this one waited
-    for is not seen. Nothing is lost by that: its client id then makes this
-    transaction's insert fail (unique), and a caller that answers anything but
-    success must first look again with :func:`previous_answer`, which runs a
-    new statement after the lock and sees it."""
+    On PostgreSQL the event is looked for in the statement's snapshot, taken
+    before waiting for the lock: an event committed by the transaction this one
+    waited for is not seen. Nothing is lost by that: its client id then makes
+    this transaction's insert fail (unique), and a caller that answers anything
+    but success must first look again with :func:`previous_answer`, a new
+    statement after the lock, which sees it."""
     row = session.execute(_LOCK_FOR_SCAN, {"code": tracking_code, "client_id": client_id}).first()
     if row is None:
         raise ItemNotFound("No item has this tracking code.")
-    return row[0], row[1]
-
-
-def replay(earlier: CustodyEvent, actor: Actor, scan: Scan) -> Answer:
-    """The first answer given for ``scan``'s client id, which ``earlier`` took
-    (raises :class:`IdempotencyMismatch` if it was taken by other content)."""
-    return _replay_of(earlier, scan.digest(actor))
+    return row[0], row[1] is not None
 
 
 def state_of(item: Item) -> ItemState:
