@@ -11,6 +11,7 @@ half-way with "database is locked". PostgreSQL keeps ``synchronous_commit=on``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -32,12 +33,36 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return sa.create_engine(
-        url,
-        pool_pre_ping=True,
-        connect_args={"options": "-c synchronous_commit=on"},
-        **kwargs,
-    )
+    engine = sa.create_engine(url, connect_args={"options": "-c synchronous_commit=on"}, **kwargs)
+    _ping_idle_connections(engine)
+    return engine
+
+
+# A pooled connection idle for this long is pinged before use (it may have been
+# closed by the server, a restart or a firewall meanwhile).
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """SQLAlchemy's ``pool_pre_ping``, but only for connections that sat idle:
+    pinging a connection returned a moment ago costs a round trip per request
+    and finds nothing. A connection that fails its ping is replaced; one that
+    breaks in use invalidates the pool (SQLAlchemy detects the disconnect), so
+    a restarted server fails at most the requests in flight."""
+
+    @sa.event.listens_for(engine, "checkin")
+    def on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise sa.exc.DisconnectionError(str(exc)) from exc
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
-from sqlmodel import col, select
+from sqlmodel import col
 
 from postal_tracker.api.models import ApiToken
-from postal_tracker.auth.models import User
+from postal_tracker.auth.models import Membership, Role, User
 from postal_tracker.db import utcnow
 
 PREFIX = "pt_"
@@ -32,23 +34,54 @@ def issue_token(session: Session, user: User, device_name: str) -> tuple[ApiToke
     return row, clear
 
 
-def user_for_token(session: Session, clear: str) -> User | None:
+@dataclass(frozen=True)
+class Bearer:
+    """Who holds a valid token: the user's id and role, and their unit ids in
+    membership order (enough for the custody rules without loading the user)."""
+
+    user_id: int
+    role: Role
+    unit_ids: list[int]
+
+
+# Built once, so that only its cached compiled form is looked up per request.
+_BEARER = (
+    select(
+        col(ApiToken.id),
+        col(ApiToken.revoked_at),
+        col(ApiToken.last_used_at),
+        col(ApiToken.user_id),
+        col(User.role),
+        col(User.active),
+        col(Membership.unit_id),
+    )
+    .join(User, col(User.id) == ApiToken.user_id)
+    .outerjoin(Membership, col(Membership.user_id) == User.id)
+    .where(col(ApiToken.token_hash) == bindparam("token_hash"))
+    .order_by(col(Membership.id))
+)
+_TOUCH = (
+    update(ApiToken)
+    .where(col(ApiToken.id) == bindparam("token_id"))
+    .values(last_used_at=bindparam("now"))
+)
+
+
+def bearer_for_token(session: Session, clear: str) -> Bearer | None:
+    """The holder of ``clear`` if it is a live token of an active user. One
+    statement reads the token, the user and their memberships."""
     if not clear.startswith(PREFIX) or len(clear) > 100:
         return None
-    found = session.execute(
-        select(ApiToken, User)
-        .join(User, col(User.id) == ApiToken.user_id)
-        .where(ApiToken.token_hash == _hash(clear))
-    ).first()
-    if found is None:
+    rows = session.execute(_BEARER, {"token_hash": _hash(clear)}).all()
+    if not rows:
         return None
-    row, user = found
-    if row.revoked_at is not None or not user.active:
+    token_id, revoked_at, last_used_at, user_id, role, active, _ = rows[0]
+    if revoked_at is not None or not active:
         return None
     now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:
-        row.last_used_at = now
-    return user
+    if last_used_at is None or now - last_used_at > TOUCH_EVERY:
+        session.execute(_TOUCH, {"token_id": token_id, "now": now})
+    return Bearer(user_id, role, [row.unit_id for row in rows if row.unit_id is not None])
 
 
 def revoke_token(session: Session, user: User, token_id: int) -> bool:

@@ -21,21 +21,33 @@ from sqlmodel import col, select
 
 from postal_tracker import db
 from postal_tracker.api import schemas
-from postal_tracker.api.tokens import issue_token, revoke_token, user_for_token
+from postal_tracker.api.tokens import Bearer, bearer_for_token, issue_token, revoke_token
 from postal_tracker.auth.models import User
-from postal_tracker.auth.service import AccountLocked, actor_for, authenticate, find_user
+from postal_tracker.auth.service import (
+    AccountLocked,
+    actor_of,
+    authenticate,
+    find_user,
+    unit_ids_of,
+)
 from postal_tracker.config import Settings
-from postal_tracker.custody.access import holdings, item_by_code, may_see, offered_to
+from postal_tracker.custody.access import (
+    holdings,
+    holds_or_is_offered,
+    item_by_code,
+    may_see,
+    offered_to,
+)
 from postal_tracker.custody.errors import ItemNotFound, LedgerError
 from postal_tracker.custody.ledger import (
     Answer,
     Scan,
-    lock_item,
+    lock_for_scan,
     previous_answer,
     record_locked,
 )
 from postal_tracker.custody.models import CustodyEvent, Item
-from postal_tracker.custody.rules import EventKind
+from postal_tracker.custody.rules import Actor, EventKind
 from postal_tracker.extensions import csrf, limiter
 from postal_tracker.units.models import Unit, UnitKind
 
@@ -77,22 +89,49 @@ def parse_body(model: type[BaseModel]) -> Any:
 
 def api_user() -> User:
     """The caller, by bearer token or by browser session (with CSRF)."""
-    if "api_user" in g:
-        user: User = g.api_user
-        return user
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        found = user_for_token(db.session(), header.removeprefix("Bearer ").strip())
-        if found is None:
-            raise ApiError(401, "unauthorized", "The token is unknown or revoked.")
-        g.api_user = found
+    if "api_user" not in g:
+        bearer = _token_bearer()
+        if bearer is not None:
+            g.api_user = db.session().get(User, bearer.user_id)
+        elif current_user.is_authenticated:
+            if request.method not in ("GET", "HEAD", "OPTIONS"):
+                csrf.protect()
+            g.api_user = current_user._get_current_object()
+        else:
+            raise ApiError(
+                401, "unauthorized", "Send a bearer token (POST /api/v1/tokens) or log in."
+            )
+    user: User = g.api_user
+    return user
+
+
+def api_bearer() -> Bearer:
+    """The caller's id, role and units: :func:`api_user` without loading the
+    user, for the paths that need no more (a scan)."""
+    bearer = _token_bearer()
+    if bearer is None:
+        if "api_bearer" not in g:
+            user = api_user()
+            assert user.id is not None
+            g.api_bearer = Bearer(user.id, user.role, unit_ids_of(db.session(), user))
+        bearer = g.api_bearer
+    return bearer
+
+
+def _token_bearer() -> Bearer | None:
+    """The holder of the request's bearer token (401 if it is not live), or
+    None if the request carries none."""
+    if "api_bearer" in g:
+        found: Bearer = g.api_bearer
         return found
-    if current_user.is_authenticated:
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            csrf.protect()
-        g.api_user = current_user._get_current_object()
-        return g.api_user  # type: ignore[no-any-return]
-    raise ApiError(401, "unauthorized", "Send a bearer token (POST /api/v1/tokens) or log in.")
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    bearer = bearer_for_token(db.session(), header.removeprefix("Bearer ").strip())
+    if bearer is None:
+        raise ApiError(401, "unauthorized", "The token is unknown or revoked.")
+    g.api_bearer = bearer
+    return bearer
 
 
 @bp.post("/tokens")
@@ -129,7 +168,7 @@ def delete_token(token_id: int) -> ResponseReturnValue:
 
 @bp.post("/scans")
 def post_scan() -> ResponseReturnValue:
-    user = api_user()
+    caller = api_bearer()
     body: schemas.ScanRequest = parse_body(schemas.ScanRequest)
     session = db.session()
     receiver = _party(session, body.receiver, "receiver")
@@ -155,7 +194,7 @@ def post_scan() -> ResponseReturnValue:
         corrects=body.corrects,
         data=data,
     )
-    answer = _record_scan(session, user, scan)
+    answer = _record_scan(session, caller, scan)
     if answer.status == 409:
         db.keep_writes_despite_error()  # the conflicting scan is evidence
     status = 200 if answer.replayed and answer.status < 300 else answer.status
@@ -166,33 +205,51 @@ def post_scan() -> ResponseReturnValue:
     return response
 
 
-def _record_scan(session: Session, user: User, scan: Scan) -> Answer:
+def _record_scan(session: Session, caller: Bearer, scan: Scan) -> Answer:
     """Lock the item, give a retry its first answer (even if the item has since
     left the caller's scope), else check scope and record."""
-    actor = actor_for(session, user)
+    actor = actor_of(caller.user_id, caller.role, caller.unit_ids)
     try:
-        item = lock_item(session, scan.tracking_code)
+        item, replayed = lock_for_scan(session, scan.tracking_code, scan.client_id)
     except ItemNotFound:
         raise ApiError(404, "not_found", NOT_IN_SCOPE) from None
-    answer = previous_answer(session, actor, scan)
-    if answer is not None:
+    if replayed:
+        answer = previous_answer(session, actor, scan)
+        assert answer is not None
         return answer
-    if not may_see(session, user, item, actor.unit_ids) and not offered_to(
-        session, item, scan.follows, actor
-    ):
-        raise ApiError(404, "not_found", NOT_IN_SCOPE)
-    # When confirming a handover, act for the office the item was offered to.
-    if item.offered_to_unit_id in actor.unit_ids:
-        actor = replace(actor, unit_id=item.offered_to_unit_id)
     try:
-        return record_locked(session, actor, scan, item)
+        return _record_new(session, caller, actor, scan, item)
     except IntegrityError:
-        # The same client id was committed at the same moment for another item.
+        # The client id was committed meanwhile: by this scan's original, which
+        # this one waited for on the item's lock, or for another item.
         session.rollback()
         answer = previous_answer(session, actor, scan)
         if answer is None:
             raise
         return answer
+    except (ApiError, LedgerError):
+        # Not recorded: unless the original of this retry was committed while
+        # it waited for the lock (which the lock's statement does not see on
+        # PostgreSQL), in which case the retry gets the first answer.
+        answer = previous_answer(session, actor, scan)
+        if answer is None:
+            raise
+        return answer
+
+
+def _record_new(session: Session, caller: Bearer, actor: Actor, scan: Scan, item: Item) -> Answer:
+    if not holds_or_is_offered(caller.user_id, actor.unit_ids, item):
+        # The rarer ways into scope need the user (and queries).
+        user = session.get(User, caller.user_id)
+        assert user is not None
+        if not may_see(session, user, item, actor.unit_ids) and not offered_to(
+            session, item, scan.follows, actor
+        ):
+            raise ApiError(404, "not_found", NOT_IN_SCOPE)
+    # When confirming a handover, act for the office the item was offered to.
+    if item.offered_to_unit_id in actor.unit_ids:
+        actor = replace(actor, unit_id=item.offered_to_unit_id)
+    return record_locked(session, actor, scan, item)
 
 
 def _party(

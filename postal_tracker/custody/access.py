@@ -33,12 +33,19 @@ def may_see(
 ) -> bool:
     """Whether ``user`` (belonging to ``unit_ids``, looked up if not given) may
     see ``item``. The cheap checks on the item itself come first."""
-    if user.id in (item.custodian_user_id, item.offered_to_user_id):
-        return True
-    units = set(unit_ids_of(session, user) if unit_ids is None else unit_ids)
-    if {item.custodian_unit_id, item.offered_to_unit_id} & units:
+    assert user.id is not None
+    units = unit_ids_of(session, user) if unit_ids is None else unit_ids
+    if holds_or_is_offered(user.id, units, item):
         return True
     return visible_dossier(session, user, item.dossier_id) is not None
+
+
+def holds_or_is_offered(user_id: int, unit_ids: Collection[int], item: Item) -> bool:
+    """Whether the person or one of their units holds ``item`` or is offered it
+    (the part of :func:`may_see` that needs no query)."""
+    if user_id in (item.custodian_user_id, item.offered_to_user_id):
+        return True
+    return bool({item.custodian_unit_id, item.offered_to_unit_id} & set(unit_ids))
 
 
 def holdings(session: Session, user: User) -> tuple[list[Item], list[Item]]:

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from sqlmodel import select
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import col, select
 
 from postal_tracker.custody import rules
 from postal_tracker.custody.chain import GENESIS, digest, event_hash
@@ -166,6 +168,32 @@ def lock_item(session: Session, tracking_code: str) -> Item:
     return item
 
 
+# Built once, so that only its cached compiled form is looked up per scan.
+_LOCK_FOR_SCAN = (
+    select(Item, col(CustodyEvent.id))
+    .outerjoin(CustodyEvent, col(CustodyEvent.client_id) == sa.bindparam("client_id"))
+    .where(col(Item.tracking_code) == sa.bindparam("code"))
+    .with_for_update(of=Item)
+)
+
+
+def lock_for_scan(session: Session, tracking_code: str, client_id: str) -> tuple[Item, bool]:
+    """:func:`lock_item`, and in the same statement whether an event was
+    already recorded under ``client_id`` (then :func:`previous_answer` gives
+    its answer).
+
+    On PostgreSQL the event is looked for in the statement's snapshot, taken
+    before waiting for the lock: an event committed by the transaction this one
+    waited for is not seen. Nothing is lost by that: its client id then makes
+    this transaction's insert fail (unique), and a caller that answers anything
+    but success must first look again with :func:`previous_answer`, a new
+    statement after the lock, which sees it."""
+    row = session.execute(_LOCK_FOR_SCAN, {"code": tracking_code, "client_id": client_id}).first()
+    if row is None:
+        raise ItemNotFound("No item has this tracking code.")
+    return row[0], row[1] is not None
+
+
 def state_of(item: Item) -> ItemState:
     """The custody state held in the item's projection columns."""
     if item.phase is Phase.NEW:
@@ -192,29 +220,75 @@ def state_of(item: Item) -> ItemState:
     )
 
 
-def _project(item: Item, state: ItemState, event: CustodyEvent) -> None:
+def _projection(item: Item, state: ItemState, fields: dict[str, Any]) -> dict[str, Any]:
+    """The item's projection columns after the event with ``fields``, but for the
+    ones naming the event's own id, which the insert gives (see :func:`_write`)."""
     assert state.custodian is not None
     moved = (
         item.custodian_user_id != state.custodian.user_id
         or item.custodian_unit_id != state.custodian.unit_id
         or item.custodian_is_citizen != state.custodian.citizen
     )
-    item.phase = state.phase
-    item.custodian_user_id = state.custodian.user_id
-    item.custodian_unit_id = state.custodian.unit_id
-    item.custodian_is_citizen = state.custodian.citizen
     offer = state.offer
-    # An offer made by this very event has no id until the row exists.
-    item.offer_event_id = (event.id if offer.event_id == -1 else offer.event_id) if offer else None
-    item.offered_to_user_id = offer.receiver.user_id if offer else None
-    item.offered_to_unit_id = offer.receiver.unit_id if offer else None
-    item.offered_to_agency = offer.receiver_is_agency if offer else False
-    item.disputed = state.disputed
-    item.head_event_id = event.id
-    item.head_hash = event.hash
-    item.event_count = event.seq
-    if moved or item.custody_since is None:
-        item.custody_since = event.server_time
+    return {
+        "phase": state.phase,
+        "custodian_user_id": state.custodian.user_id,
+        "custodian_unit_id": state.custodian.unit_id,
+        "custodian_is_citizen": state.custodian.citizen,
+        # An offer made by this very event is named by the event's id.
+        "offer_event_id": offer.event_id if offer else None,
+        "offered_to_user_id": offer.receiver.user_id if offer else None,
+        "offered_to_unit_id": offer.receiver.unit_id if offer else None,
+        "offered_to_agency": offer.receiver_is_agency if offer else False,
+        "disputed": state.disputed,
+        "head_event_id": -1,
+        "head_hash": fields["hash"],
+        "event_count": fields["seq"],
+        "custody_since": fields["server_time"]
+        if moved or item.custody_since is None
+        else item.custody_since,
+    }
+
+
+_EVENTS = CustodyEvent.metadata.tables["custody_event"]
+_ITEMS = Item.metadata.tables["item"]
+# Built once: SQLAlchemy caches their compiled form, and the unit of work is not
+# needed for one row each (the item's loaded object is updated in place).
+_INSERT_EVENT = sa.insert(_EVENTS).returning(_EVENTS.c.id)
+_UPDATE_ITEM = sa.update(_ITEMS).where(_ITEMS.c.id == sa.bindparam("item_id_"))
+_PROJECTED = [
+    c for c in _ITEMS.c if c.name not in ("id", "tracking_code", "dossier_id", "kind", "created_at")
+]
+
+
+def _insert_and_project() -> sa.Update:
+    """PostgreSQL: the event and the item's projection in one statement (one
+    round trip), the event's new id going into the item's head (and offer)."""
+    new_event = (
+        sa.insert(_EVENTS)
+        .values(
+            {c.name: sa.bindparam("e_" + c.name, type_=c.type) for c in _EVENTS.c if c.name != "id"}
+        )
+        .returning(_EVENTS.c.id)
+        .cte("new_event")
+    )
+    new_id = sa.select(new_event.c.id).scalar_subquery()
+    values: dict[str, Any] = {c.name: sa.bindparam("p_" + c.name, type_=c.type) for c in _PROJECTED}
+    values["head_event_id"] = new_id
+    values["offer_event_id"] = sa.case(
+        (sa.bindparam("offer_is_new", type_=sa.Boolean), new_id),
+        else_=sa.bindparam("p_offer_event_id", type_=sa.Integer),
+    )
+    return (
+        sa.update(_ITEMS)
+        .where(_ITEMS.c.id == sa.bindparam("item_id_"))
+        .values(values)
+        .returning(_ITEMS.c.head_event_id)
+        .add_cte(new_event)
+    )
+
+
+_INSERT_AND_PROJECT = _insert_and_project()
 
 
 def _append(
@@ -264,15 +338,36 @@ def _append(
     if error:
         stored["error"] = error
     assert item.id is not None
-    event = CustodyEvent(item_id=item.id, answer=stored, **fields)
-    # A client id reused at the same moment for another item (the only race the
-    # item lock does not cover) fails here with IntegrityError, and the whole
-    # transaction with it; the caller's retry then gets the stored answer.
-    session.add(event)
-    session.flush()
-    _project(item, new_state, event)
-    session.flush()
-    return Answer(status=status, body=answer_body(event), event_id=event.id)
+    # A client id reused at the same moment (for another item, or by a retry
+    # that raced its original; see lock_for_scan) fails here with
+    # IntegrityError, and the whole transaction with it; the caller's retry
+    # then gets the stored answer.
+    event_id = _write(
+        session,
+        item,
+        {"item_id": item.id, "answer": stored, **fields},
+        _projection(item, new_state, fields),
+    )
+    return Answer(status=status, body=_body(event_id, fields, stored), event_id=event_id)
+
+
+def _write(session: Session, item: Item, event: dict[str, Any], projection: dict[str, Any]) -> int:
+    """Insert the event, update the (locked) item's projection, and the item's
+    loaded object with it; the new event's id. Values of -1 in the projection
+    name the new event."""
+    if session.get_bind().dialect.name == "postgresql":
+        params = {"e_" + name: value for name, value in event.items()}
+        params.update({"p_" + name: value for name, value in projection.items()})
+        params.update(item_id_=item.id, offer_is_new=projection["offer_event_id"] == -1)
+        event_id: int = session.execute(_INSERT_AND_PROJECT, params).scalar_one()
+    else:
+        event_id = session.execute(_INSERT_EVENT, event).scalar_one()
+    projection = {name: event_id if value == -1 else value for name, value in projection.items()}
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(_UPDATE_ITEM, {"item_id_": item.id, **projection})
+    for name, value in projection.items():
+        set_committed_value(item, name, value)
+    return event_id
 
 
 def _record_conflict(
@@ -320,20 +415,36 @@ def _record_conflict(
 
 def answer_body(event: CustodyEvent) -> dict[str, Any]:
     """The answer a client got (and gets again on a retry) for ``event``."""
-    body: dict[str, Any] = {
-        "event": {
-            "id": event.id,
+    assert event.id is not None
+    return _body(
+        event.id,
+        {
             "seq": event.seq,
             "kind": str(event.kind),
             "client_id": event.client_id,
-            "device_time": event.device_time.isoformat(),
-            "server_time": event.server_time.isoformat(),
+            "device_time": event.device_time,
+            "server_time": event.server_time,
             "hash": event.hash,
         },
-        "item": {**event.answer["item"], "head_event_id": event.id},
+        event.answer,
+    )
+
+
+def _body(event_id: int, fields: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "event": {
+            "id": event_id,
+            "seq": fields["seq"],
+            "kind": str(fields["kind"]),
+            "client_id": fields["client_id"],
+            "device_time": fields["device_time"].isoformat(),
+            "server_time": fields["server_time"].isoformat(),
+            "hash": fields["hash"],
+        },
+        "item": {**stored["item"], "head_event_id": event_id},
     }
-    if "error" in event.answer:
-        body["error"] = event.answer["error"]
+    if "error" in stored:
+        body["error"] = stored["error"]
     return body
 
 
@@ -343,6 +454,10 @@ def _replay(session: Session, client_id: str, request_digest: str) -> Answer | N
     ).first()
     if earlier is None:
         return None
+    return _replay_of(earlier, request_digest)
+
+
+def _replay_of(earlier: CustodyEvent, request_digest: str) -> Answer:
     if earlier.request_digest != request_digest:
         raise IdempotencyMismatch(
             "This client id was already used for a different scan; nothing was recorded."
