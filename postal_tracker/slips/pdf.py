@@ -92,6 +92,9 @@ def _new_pen(layout: Layout, title: str, fonts: FontFiles) -> tuple[io.BytesIO, 
         pagesize=(layout.page.width * MM, layout.page.height * MM),
         invariant=True,
         pageCompression=True,
+        # Not reportlab's default Helvetica, which every page would set and
+        # every PDF would carry as an extra font resource.
+        initialFontName=names.regular,  # type: ignore[arg-type]  # the stubs say float
     )
     canvas.setTitle(title)
     canvas.setAuthor("Postal Tracker")
