@@ -196,7 +196,7 @@ def _draw_part(
     if decorations.copy_mark:
         pen.diagonal_text(decorations.copy_mark, boxes.body, gray=COPY_GRAY)
     _header(pen, boxes.header, layout, part, continued, decorations)
-    pen.qr(symbol, boxes.qr)
+    pen.qr(symbol, boxes.qr, reuse=True)
     with pen.within(boxes.code):
         pen.text_block(display_code(reference), boxes.code, fonts.code, bold=True, align="center")
     draw(pen, rows, boxes.body, fonts.body)

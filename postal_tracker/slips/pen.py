@@ -75,6 +75,7 @@ class Pen:
         # font subset, size, gray, synthetic bold
         self._text_state: tuple[str, float, float, bool] | None = None
         self._stroke: float | None = None  # line width set on the canvas, if known
+        self._qr_forms: dict[QrSymbol, str] = {}
         face = self._encoders[False].font.face
         ascent, descent = face.ascent / 1000, -face.descent / 1000
         # Baseline offset in font sizes from the top of a line box, centring
@@ -350,24 +351,40 @@ class Pen:
         )
         self._record("image", Box(x, y, width, height))
 
-    def qr(self, symbol: QrSymbol, box: Box) -> Box:
+    def qr(self, symbol: QrSymbol, box: Box, *, reuse: bool = False) -> Box:
         """``symbol`` as large as fits ``box``, centred, quiet zone included;
-        returns the symbol's own box (quiet zone excluded)."""
+        returns the symbol's own box (quiet zone excluded). With ``reuse`` the
+        symbol's paths are written once per document (a form XObject) however
+        often it is drawn, as slips' parts draw one symbol each."""
         side = min(box.width, box.height)
         module = side / symbol.size_with_quiet_zone
         quiet = (symbol.size_with_quiet_zone - symbol.size) / 2 * module
         left = box.x + (box.width - side) / 2
         top = box.y + (box.height - side) / 2
         canvas = self.canvas
+        form = self._qr_form(symbol) if reuse else None
         canvas.saveState()
         canvas.setFillGray(0)
         # One module becomes one unit, y pointing down, origin at the symbol.
         canvas.transform(
             module * MM, 0, 0, -module * MM, self._x(left + quiet), self._y(top + quiet)
         )
-        canvas.addLiteral(path_operators(symbol))
+        if form is None:
+            canvas.addLiteral(path_operators(symbol))
+        else:
+            canvas.doForm(form)
         canvas.restoreState()
         self._record("qr_quiet_zone", Box(left, top, side, side))
         symbol_box = Box(left + quiet, top + quiet, side - 2 * quiet, side - 2 * quiet)
         self._record("qr", symbol_box)
         return symbol_box
+
+    def _qr_form(self, symbol: QrSymbol) -> str:
+        name = self._qr_forms.get(symbol)
+        if name is None:
+            name = self._qr_forms[symbol] = f"QR{len(self._qr_forms) + 1}"
+            canvas = self.canvas
+            canvas.beginForm(name, 0, 0, symbol.size, symbol.size)
+            canvas.addLiteral(path_operators(symbol))
+            canvas.endForm()
+        return name
