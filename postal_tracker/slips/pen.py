@@ -192,6 +192,8 @@ class Pen:
         ``max_lines`` of them; a word or a last line that does not fit ends in
         an ellipsis."""
         text = clean(text)
+        if self.width(text, size, bold) <= width:
+            return [text]  # most fields: no need to measure word by word
         space = self.width(" ", size, bold)
         lines: list[str] = []
         words: list[str] = []
