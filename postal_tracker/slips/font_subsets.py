@@ -6,7 +6,8 @@ it (``TTFont.splitString``, which also records the character for the
 embedded subset). It does this in a Python loop per character, which was a
 third of the cost of drawing a slip's text. ``SubsetEncoder`` asks reportlab
 once per new character and remembers the answer for the rest of the
-document, so every character drawn is still one reportlab put in a subset.
+document, so every character drawn is still one reportlab put in a subset,
+with the code reportlab gave it.
 """
 
 from __future__ import annotations
@@ -27,27 +28,35 @@ class SubsetEncoder:
         self._known: dict[int, set[str]] = {}
         self._tables: dict[int, dict[int, str]] = {}
         self._names: dict[int, str] = {}
+        self._seen: set[str] = set()
 
     def runs(self, text: str) -> list[tuple[str, str]]:
         """``text`` as (font resource name, escaped string) runs, in order:
         ``f"{name} {size} Tf ({string}) Tj"`` shows it."""
         if not text:
             return []
+        if not self._seen.issuperset(text):
+            # reportlab numbers characters in the order a document first uses
+            # them: ask about the new ones in the order ``text`` has them.
+            new = set(text) - self._seen
+            self._learn("".join(sorted(new, key=text.index)))
         for subset, known in self._known.items():
             if known.issuperset(text):
                 return [(self._names[subset], text.translate(self._tables[subset]))]
-        runs = []
-        chunks = self.font.splitString(text, self.doc)
-        learn = sum(len(chunk) for _, chunk in chunks) == len(text)  # one byte per character
+        # Spread over two subsets (a document using more than 256 characters).
+        return [
+            (self._names[subset], escapePDF(chunk))
+            for subset, chunk in self.font.splitString(text, self.doc)
+        ]
+
+    def _learn(self, characters: str) -> None:
         start = 0
-        for subset, chunk in chunks:
+        for subset, chunk in self.font.splitString(characters, self.doc):
             if subset not in self._names:
                 self._names[subset] = self.font.getSubsetInternalName(subset, self.doc)
                 self._known[subset], self._tables[subset] = set(), {}
-            if learn:
-                for character, code in zip(text[start : start + len(chunk)], chunk, strict=True):
-                    self._known[subset].add(character)
-                    self._tables[subset][ord(character)] = escapePDF(bytes((code,)))
-                start += len(chunk)
-            runs.append((self._names[subset], escapePDF(chunk)))
-        return runs
+            for character, code in zip(characters[start : start + len(chunk)], chunk, strict=True):
+                self._known[subset].add(character)
+                self._tables[subset][ord(character)] = escapePDF(bytes((code,)))
+            start += len(chunk)
+        self._seen.update(characters)
