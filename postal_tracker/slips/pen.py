@@ -75,7 +75,7 @@ class Pen:
         # font subset, size, gray, synthetic bold
         self._text_state: tuple[str, float, float, bool] | None = None
         self._stroke: float | None = None  # line width set on the canvas, if known
-        self._qr_forms: dict[QrSymbol, str] = {}
+        self._qr_forms: dict[str, str] = {}  # symbol's text: form name
         face = self._encoders[False].font.face
         ascent, descent = face.ascent / 1000, -face.descent / 1000
         # Baseline offset in font sizes from the top of a line box, centring
@@ -382,9 +382,9 @@ class Pen:
         return symbol_box
 
     def _qr_form(self, symbol: QrSymbol) -> str:
-        name = self._qr_forms.get(symbol)
+        name = self._qr_forms.get(symbol.text)
         if name is None:
-            name = self._qr_forms[symbol] = f"QR{len(self._qr_forms) + 1}"
+            name = self._qr_forms[symbol.text] = f"QR{len(self._qr_forms) + 1}"
             canvas = self.canvas
             canvas.beginForm(name, 0, 0, symbol.size, symbol.size)
             canvas.addLiteral(path_operators(symbol))
