@@ -29,12 +29,17 @@ class SubsetEncoder:
         self._tables: dict[int, dict[int, str]] = {}
         self._names: dict[int, str] = {}
         self._seen: set[str] = set()
+        self._runs: dict[str, list[tuple[str, str]]] = {}  # a slip repeats many texts
 
     def runs(self, text: str) -> list[tuple[str, str]]:
         """``text`` as (font resource name, escaped string) runs, in order:
         ``f"{name} {size} Tf ({string}) Tj"`` shows it."""
-        if not text:
-            return []
+        runs = self._runs.get(text)
+        if runs is None:
+            runs = self._runs[text] = self._encode(text) if text else []
+        return runs
+
+    def _encode(self, text: str) -> list[tuple[str, str]]:
         if not self._seen.issuperset(text):
             # reportlab numbers characters in the order a document first uses
             # them: ask about the new ones in the order ``text`` has them.
