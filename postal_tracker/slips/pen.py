@@ -14,8 +14,7 @@ import math
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.utils import ImageReader
@@ -36,8 +35,7 @@ ELLIPSIS = "…"
 Align = Literal["left", "center", "right"]
 
 
-@dataclass(frozen=True)
-class Drawn:
+class Drawn(NamedTuple):  # a tuple: a slip records a few hundred of them
     page: int
     kind: str
     box: Box
