@@ -2,7 +2,9 @@
 
 Naive: ``qrcode.make`` (tries all eight masks), a PIL image per QR pasted
 into the PDF, one ``drawString`` per line. Ours: a fixed mask, the QR drawn as
-vector rectangles, text gathered per page (see ``postal_tracker.slips``).
+vector rectangles (once per slip, shared by its parts), text written as PDF
+operators in one text object per page, small streams compressed at zlib's
+fastest level (see ``postal_tracker.slips``).
 
 Times are medians of several runs without tracing; peak memory comes from a
 separate run under ``tracemalloc`` (which slows code down, so it is not timed).

@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import io
 import math
-import re
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.pdfgen.textobject import PDFTextObject
 
+from postal_tracker.slips.font_subsets import SubsetEncoder
 from postal_tracker.slips.fonts import FontNames
 from postal_tracker.slips.layouts import LINE_SPACING, PT_TO_MM, Box, Page
 from postal_tracker.slips.qr import QrSymbol, path_operators
@@ -34,11 +33,9 @@ SYNTHETIC_BOLD_STROKE = 0.035
 MM = 72 / 25.4  # points per millimetre
 ELLIPSIS = "…"
 Align = Literal["left", "center", "right"]
-_SPACES = re.compile(r"\s+")
 
 
-@dataclass(frozen=True)
-class Drawn:
+class Drawn(NamedTuple):  # a tuple: a slip records a few hundred of them
     page: int
     kind: str
     box: Box
@@ -46,7 +43,14 @@ class Drawn:
 
 def clean(text: str) -> str:
     """NFC, with runs of white space (new lines included) made one space."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def _true_type(name: str) -> TTFont:
+    font = pdfmetrics.getFont(name)
+    if not isinstance(font, TTFont):
+        raise TypeError(f"font {name} is not a TrueType font")
+    return font
 
 
 class Pen:
@@ -61,11 +65,16 @@ class Pen:
         self.overflows: list[str] = []
         self._bounds: Box | None = None
         self._widths: dict[tuple[str, bool], float] = {}  # text width at 1 pt, this render only
-        self._text: PDFTextObject | None = None
-        # font, size, gray, synthetic bold
+        doc = canvas._doc  # type: ignore[attr-defined]
+        names = {fonts.regular, fonts.bold}
+        encoders = {name: SubsetEncoder(_true_type(name), doc) for name in names}
+        self._encoders = {bold: encoders[self.font(bold)] for bold in (False, True)}
+        self._text: list[str] = []  # this page's text operators
+        # font subset, size, gray, synthetic bold
         self._text_state: tuple[str, float, float, bool] | None = None
         self._stroke: float | None = None  # line width set on the canvas, if known
-        face = pdfmetrics.getFont(fonts.regular).face  # type: ignore[attr-defined]
+        self._qr_forms: dict[str, str] = {}  # symbol's text: form name
+        face = self._encoders[False].font.face
         ascent, descent = face.ascent / 1000, -face.descent / 1000
         # Baseline offset in font sizes from the top of a line box, centring
         # the glyphs' full height (accents on capitals included) in the line.
@@ -83,9 +92,10 @@ class Pen:
         """Put the page's text on it. Text is gathered in one text object per
         page, drawn after (so above) the page's lines and fills: a fraction
         of the operators one ``drawString`` per line would write."""
-        if self._text is not None:
-            self.canvas.drawText(self._text)
-            self._text = None
+        if self._text:
+            self._text.append("ET")
+            self.canvas.addLiteral("\n".join(self._text))
+            self._text = []
             self._text_state = None
 
     @contextmanager
@@ -144,27 +154,34 @@ class Pen:
             x += (width - text_width) / 2
         elif align == "right":
             x += width - text_width
-        if self._text is None:
-            self._text = self.canvas.beginText()
+        ops = self._text
+        if not ops:
+            ops.append("BT")
+        y = top + size * PT_TO_MM * self._baseline
+        ops.append(f"1 0 0 1 {fp_str(self._x(x), self._y(y))} Tm")
+        # Operators written directly: a reportlab text object's per-call
+        # bookkeeping cost more than the rest of drawing a line.
         stroked = bold and self.fonts.bold == self.fonts.regular
-        state = (self.font(bold), size, gray, stroked)
-        if state != self._text_state:
-            previous = self._text_state
-            if previous is None or state[:2] != previous[:2]:
-                self._text.setFont(state[0], size)
-            if previous is None or gray != previous[2]:
-                self._text.setFillGray(gray)
-                self._text.setStrokeGray(gray)
-            if previous is None or stroked != previous[3] or (stroked and size != previous[1]):
-                # Synthetic bold: fill and stroke the glyphs with a thin line.
-                self._text.setTextRenderMode(2 if stroked else 0)
-                if stroked:
-                    # reportlab has no text-object call for the line width ("w").
-                    self._text._code.append(f"{fp_str(size * SYNTHETIC_BOLD_STROKE)} w")  # type: ignore[attr-defined]
-            self._text_state = state
-        self._text.setTextOrigin(self._x(x), self._y(top + size * PT_TO_MM * self._baseline))
-        self._text.textOut(text)
+        for name, string in self._encoders[bold].runs(text):
+            state = (name, size, gray, stroked)
+            if state != self._text_state:
+                self._set_text_state(state)
+            ops.append(f"({string}) Tj")
         self._record("text", Box(x, top, text_width, self.line_height(size)))
+
+    def _set_text_state(self, state: tuple[str, float, float, bool]) -> None:
+        name, size, gray, stroked = state
+        previous, ops = self._text_state, self._text
+        if previous is None or state[:2] != previous[:2]:
+            ops.append(f"{name} {fp_str(size)} Tf")
+        if previous is None or gray != previous[2]:
+            ops.append(f"{fp_str(gray)} g {fp_str(gray)} G")
+        if previous is None or stroked != previous[3] or (stroked and size != previous[1]):
+            # Synthetic bold: fill and stroke the glyphs with a thin line.
+            ops.append("2 Tr" if stroked else "0 Tr")
+            if stroked:
+                ops.append(f"{fp_str(size * SYNTHETIC_BOLD_STROKE)} w")
+        self._text_state = state
 
     def wrap(
         self, text: str, size: float, width: float, *, bold: bool = False, max_lines: int = 3
@@ -173,6 +190,8 @@ class Pen:
         ``max_lines`` of them; a word or a last line that does not fit ends in
         an ellipsis."""
         text = clean(text)
+        if self.width(text, size, bold) <= width:
+            return [text]  # most fields: no need to measure word by word
         space = self.width(" ", size, bold)
         lines: list[str] = []
         words: list[str] = []
@@ -332,24 +351,40 @@ class Pen:
         )
         self._record("image", Box(x, y, width, height))
 
-    def qr(self, symbol: QrSymbol, box: Box) -> Box:
+    def qr(self, symbol: QrSymbol, box: Box, *, reuse: bool = False) -> Box:
         """``symbol`` as large as fits ``box``, centred, quiet zone included;
-        returns the symbol's own box (quiet zone excluded)."""
+        returns the symbol's own box (quiet zone excluded). With ``reuse`` the
+        symbol's paths are written once per document (a form XObject) however
+        often it is drawn, as slips' parts draw one symbol each."""
         side = min(box.width, box.height)
         module = side / symbol.size_with_quiet_zone
         quiet = (symbol.size_with_quiet_zone - symbol.size) / 2 * module
         left = box.x + (box.width - side) / 2
         top = box.y + (box.height - side) / 2
         canvas = self.canvas
+        form = self._qr_form(symbol) if reuse else None
         canvas.saveState()
         canvas.setFillGray(0)
         # One module becomes one unit, y pointing down, origin at the symbol.
         canvas.transform(
             module * MM, 0, 0, -module * MM, self._x(left + quiet), self._y(top + quiet)
         )
-        canvas.addLiteral(path_operators(symbol))
+        if form is None:
+            canvas.addLiteral(path_operators(symbol))
+        else:
+            canvas.doForm(form)
         canvas.restoreState()
         self._record("qr_quiet_zone", Box(left, top, side, side))
         symbol_box = Box(left + quiet, top + quiet, side - 2 * quiet, side - 2 * quiet)
         self._record("qr", symbol_box)
         return symbol_box
+
+    def _qr_form(self, symbol: QrSymbol) -> str:
+        name = self._qr_forms.get(symbol.text)
+        if name is None:
+            name = self._qr_forms[symbol.text] = f"QR{len(self._qr_forms) + 1}"
+            canvas = self.canvas
+            canvas.beginForm(name, 0, 0, symbol.size, symbol.size)
+            canvas.addLiteral(path_operators(symbol))
+            canvas.endForm()
+        return name
