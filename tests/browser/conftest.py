@@ -61,6 +61,11 @@ def chromium() -> Iterator[Any]:
 def live_server(app: Flask) -> Iterator[str]:
     """The app served on 127.0.0.1 at a free port; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    # Closing the server waits for the requests in flight (werkzeug's request
+    # threads are daemons, never waited for): one still running after the
+    # test would keep a database connection past the engine's disposal.
+    server.daemon_threads = False
+    server.block_on_close = True
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

@@ -135,14 +135,16 @@ def test_a_send_the_dead_relay_never_recorded_is_repeated_with_the_same_key(
 def test_a_relay_stops_before_its_claim_runs_out_and_hands_the_rest_back(
     app: Flask, engine: sa.Engine, gateways: Callable[..., Gateway]
 ) -> None:
-    gateway = gateways(delay=0.3)
-    refs = _queue_sms(engine, 6)
+    # A claim of 4 s and sends that may hang 1 s: the relay sends for 3 s, about
+    # 7 of the 10 at 0.4 s each; the margins leave room for a stalled machine.
+    gateway = gateways(delay=0.4)
+    refs = _queue_sms(engine, 10)
     settings = relay_settings(
-        app, gateway=gateway, notify_claim_seconds=2, notify_timeout_seconds=1
+        app, gateway=gateway, notify_claim_seconds=4, notify_timeout_seconds=1
     )
     first = relay_once(engine, settings, worker_id="w1")
-    assert first.claimed == 6
-    assert 0 < first.sent < 6 and first.released == 6 - first.sent
+    assert first.claimed == 10
+    assert 0 < first.sent < 10 and first.released == 10 - first.sent
     with transaction(engine) as s:
         claimed = s.scalar(select(func.count()).where(col(OutboxMessage.claimed_by).is_not(None)))
     assert claimed == 0
@@ -152,7 +154,7 @@ def test_a_relay_stops_before_its_claim_runs_out_and_hands_the_rest_back(
     assert gateway.raw_counts() == dict.fromkeys(refs, 1)
     with transaction(engine) as s:
         attempts = list(s.scalars(select(OutboxMessage.attempts)))
-    assert attempts == [1] * 6  # a message handed back unsent used no attempt
+    assert attempts == [1] * 10  # a message handed back unsent used no attempt
 
 
 def test_a_message_that_kills_every_relay_runs_out_of_attempts(
