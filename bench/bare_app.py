@@ -7,7 +7,9 @@ import os
 import sqlalchemy as sa
 from flask import Flask, request
 
-engine = sa.create_engine(os.environ["BARE_DATABASE_URL"], pool_pre_ping=True)
+# No pre-ping: a bare endpoint does its one INSERT and nothing else (the app
+# pings a pooled connection only after it sat idle; see postal_tracker.db).
+engine = sa.create_engine(os.environ["BARE_DATABASE_URL"])
 app = Flask(__name__)
 
 
