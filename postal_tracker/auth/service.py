@@ -78,7 +78,7 @@ def authenticate(
         .values(failed_logins=0, first_failure_at=None)
         .execution_options(synchronize_session=False)
     )
-    session.refresh(user)
+    session.expire(user, ["failed_logins", "first_failure_at"])
     if not user.active:
         return None
     if needs_rehash(user.password_hash):
@@ -108,7 +108,7 @@ def _charge_attempt(session: Session, user: User, max_failures: int, window_seco
         )
         .execution_options(synchronize_session=False)
     )
-    session.refresh(user)
+    session.expire(user, ["failed_logins", "first_failure_at"])
     return bool(charged.rowcount == 1)  # type: ignore[attr-defined]
 
 

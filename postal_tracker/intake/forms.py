@@ -207,10 +207,13 @@ class IntakeForm(FlaskForm):
     # The sender's signature drawn on screen, optional: a PNG data URL.
     sender_signature = HiddenField()
 
+    # The PNG of ``sender_signature`` once validated; None when none was drawn.
+    sender_signature_png: bytes | None = None
+
     def validate_sender_signature(self, field: Field) -> None:
         if field.data:
             try:
-                signature_png(field.data)
+                self.sender_signature_png = signature_png(field.data)
             except ImageRefused:
                 message = _l("The signature could not be read; clear it and ask for it again.")
                 raise ValidationError(message) from None

@@ -25,7 +25,6 @@ from postal_tracker.auth.service import actor_for, units_of
 from postal_tracker.config import Settings
 from postal_tracker.custody.errors import IdempotencyMismatch
 from postal_tracker.custody.ledger import MAX_CLOCK_AHEAD
-from postal_tracker.delivery.proof_images import signature_png
 from postal_tracker.intake import queries
 from postal_tracker.intake.forms import IntakeForm, id_number, seal_number
 from postal_tracker.intake.models import DeliveryPreference, Dossier
@@ -207,10 +206,7 @@ def _record(form: IntakeForm) -> IntakeRecord:
         note=form.note.data or "",
         intake_unit_id=form.intake_unit_id.data or 0,
         label_code=(form.label_code.data or "").strip(),
-        # Checked by the form already.
-        sender_signature_png=(
-            signature_png(form.sender_signature.data) if form.sender_signature.data else None
-        ),
+        sender_signature_png=form.sender_signature_png,
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
@@ -41,7 +42,7 @@ def issue_manifest_slip(
         raise ValueError("a manifest slip lists at least one item")
     slip = issue_handover_slip(
         session,
-        SlipIssuer(issuer.keys_dir, issuer.base_url, LAYOUT, issuer.lang),
+        replace(issuer, layout=LAYOUT),
         reference=manifest.reference,
         signed_code=pairs[0][1].tracking_code,
         giver=_party(session, manifest.giver_user_id, manifest.giver_unit_id),

@@ -10,8 +10,12 @@ from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
 from postal_tracker.auth.models import Role
+from postal_tracker.custody.rules import HANDLING_ROLES
 
 # (endpoint, label, roles); None means every signed-in role.
+# Those who hand items over, and supervisors who check them.
+SCANNING_ROLES = HANDLING_ROLES | {Role.SUPERVISOR}
+
 LINKS: list[tuple[str, LazyString, frozenset[Role] | None]] = [
     (
         "dossiers.new",
@@ -21,30 +25,14 @@ LINKS: list[tuple[str, LazyString, frozenset[Role] | None]] = [
     (
         "scanner.scanner",
         _l("Scan"),
-        frozenset(
-            {
-                Role.COMMUNE_OFFICER,
-                Role.POSTAL_WORKER,
-                Role.POST_OFFICE_CLERK,
-                Role.AGENCY_CLERK,
-                Role.SUPERVISOR,
-            }
-        ),
+        SCANNING_ROLES,
     ),
     ("scanner.held", _l("What I hold"), None),
     ("dossiers.index", _l("Dossiers"), None),
     (
         "manifests.index",
         _l("Manifests"),
-        frozenset(
-            {
-                Role.COMMUNE_OFFICER,
-                Role.POSTAL_WORKER,
-                Role.POST_OFFICE_CLERK,
-                Role.AGENCY_CLERK,
-                Role.SUPERVISOR,
-            }
-        ),
+        SCANNING_ROLES,
     ),
     ("agency.dashboard", _l("Agency desk"), frozenset({Role.AGENCY_CLERK})),
     ("delivery.run", _l("My delivery run"), frozenset({Role.POSTAL_WORKER})),

@@ -10,7 +10,6 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
 from sqlmodel import col, select
 
 from postal_tracker.config import Settings
@@ -23,22 +22,10 @@ from postal_tracker.delivery.scheduling import schedule_ready_results
 from postal_tracker.intake.models import Dossier
 from postal_tracker.notify.models import Medium, OutboxMessage
 from postal_tracker.notify.templates import render
-from tests.delivery.helpers import load_demo_routes, returning_result, user
+from tests.delivery.helpers import returning_result, user
 
 MONDAY = date(2027, 1, 25)
 WEDNESDAY = MONDAY + timedelta(days=2)
-
-
-@pytest.fixture
-def settings(app: Flask) -> Settings:
-    s: Settings = app.config["SETTINGS"]
-    return s
-
-
-@pytest.fixture
-def routes(engine: sa.Engine) -> None:
-    with transaction(engine) as s:
-        load_demo_routes(s)
 
 
 def results(engine: sa.Engine, n: int, **kw: object) -> list[int]:

@@ -31,21 +31,9 @@ from postal_tracker.delivery.models import (
 from postal_tracker.delivery.proof_images import ImageRefused, path_of
 from postal_tracker.delivery.scheduling import schedule_ready_results
 from postal_tracker.notify.models import OutboxMessage
-from tests.delivery.helpers import load_demo_routes, returning_result, user
+from tests.delivery.helpers import returning_result, user
 
 MONDAY = date(2027, 1, 25)
-
-
-@pytest.fixture
-def settings(app: Flask) -> Settings:
-    s: Settings = app.config["SETTINGS"]
-    return s
-
-
-@pytest.fixture
-def routes(engine: sa.Engine) -> None:
-    with transaction(engine) as s:
-        load_demo_routes(s)
 
 
 def make_result(engine: sa.Engine, **kw: object) -> str:
