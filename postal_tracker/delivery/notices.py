@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import importlib
-import logging
 from collections.abc import Iterable
 from datetime import date, time
 from typing import Any
@@ -13,27 +11,16 @@ from sqlalchemy.orm import Session
 
 from postal_tracker.delivery.models import FailureReason
 from postal_tracker.intake.models import Dossier
-from postal_tracker.notify.outbox import Notice, enqueue_notices
+from postal_tracker.notify.outbox import Notice, enqueue_notice, enqueue_notices
 
 __all__ = ["Notice", "notify_citizen", "notify_citizens"]
-
-log = logging.getLogger(__name__)
 
 
 def notify_citizen(
     session: Session, dossier: Dossier, kind: str, context: dict[str, Any], *, dedupe_key: str
-) -> bool:
-    """Queue a notice; False when the outbox is not installed (it lands in a
-    separate change; until then nothing is queued and a warning is logged)."""
-    try:
-        outbox = importlib.import_module("postal_tracker.notify.outbox")
-    except ModuleNotFoundError:
-        log.warning("notify.outbox missing: %s notice %s not queued", kind, dedupe_key)
-        return False
-    outbox.enqueue_notice(
-        session, dossier=dossier, kind=kind, context=context, dedupe_key=dedupe_key
-    )
-    return True
+) -> None:
+    """Queue a notice to the dossier's sender."""
+    enqueue_notice(session, dossier=dossier, kind=kind, context=context, dedupe_key=dedupe_key)
 
 
 def notify_citizens(session: Session, notices: Iterable[Notice]) -> None:
