@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from postal_tracker import pg_direct
 from postal_tracker.api.models import ApiToken
 from postal_tracker.auth.models import Membership, Role, User
 from postal_tracker.db import utcnow
@@ -67,21 +70,55 @@ _TOUCH = (
 )
 
 
+_BEARER_PG = pg_direct.Statement(_BEARER)
+# For a statement to act only for a token that may be live (see bearer_with).
+TOKEN_MAY_BE_LIVE = exists().where(
+    col(ApiToken.token_hash) == bindparam("token_hash"), col(ApiToken.revoked_at).is_(None)
+)
+
+
 def bearer_for_token(session: Session, clear: str) -> Bearer | None:
     """The holder of ``clear`` if it is a live token of an active user. One
     statement reads the token, the user and their memberships."""
-    if not clear.startswith(PREFIX) or len(clear) > 100:
+    if not _well_formed(clear):
         return None
-    rows = session.execute(_BEARER, {"token_hash": _hash(clear)}).all()
+    params = {"token_hash": _hash(clear)}
+    if pg_direct.applies(session):
+        (rows,) = pg_direct.run(session, (_BEARER_PG, params))
+        return _bearer_of(session, rows)
+    return _bearer_of(session, session.execute(_BEARER, params).all())
+
+
+def bearer_with(
+    session: Session, clear: str, statement: pg_direct.Statement, params: dict[str, Any]
+) -> tuple[Bearer | None, list[pg_direct.Row]]:
+    """PostgreSQL: :func:`bearer_for_token` and ``statement`` in one round trip;
+    the holder, and the statement's rows. ``statement`` takes the token's hash
+    as ``token_hash`` and should guard its work by :data:`TOKEN_MAY_BE_LIVE`,
+    for it runs before the token is known to be good."""
+    if not _well_formed(clear):
+        return None, []
+    params = {**params, "token_hash": _hash(clear)}
+    token_rows, rows = pg_direct.run(session, (_BEARER_PG, params), (statement, params))
+    return _bearer_of(session, token_rows), rows
+
+
+def _well_formed(clear: str) -> bool:
+    return clear.startswith(PREFIX) and len(clear) <= 100
+
+
+def _bearer_of(session: Session, rows: Sequence[Sequence[Any]]) -> Bearer | None:
     if not rows:
         return None
     token_id, revoked_at, last_used_at, user_id, role, active, _ = rows[0]
     if revoked_at is not None or not active:
         return None
     now = utcnow()
-    if last_used_at is None or now - last_used_at > TOUCH_EVERY:
+    # Read by the driver (naive UTC) or by SQLAlchemy (aware).
+    last_used = pg_direct.aware(last_used_at)
+    if last_used is None or now - last_used > TOUCH_EVERY:
         session.execute(_TOUCH, {"token_id": token_id, "now": now})
-    return Bearer(user_id, role, [row.unit_id for row in rows if row.unit_id is not None])
+    return Bearer(user_id, Role(role), [row[6] for row in rows if row[6] is not None])
 
 
 def revoke_token(session: Session, user: User, token_id: int) -> bool:

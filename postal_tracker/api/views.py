@@ -19,9 +19,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from postal_tracker import db
+from postal_tracker import db, pg_direct
 from postal_tracker.api import schemas
-from postal_tracker.api.tokens import Bearer, bearer_for_token, issue_token, revoke_token
+from postal_tracker.api.tokens import (
+    TOKEN_MAY_BE_LIVE,
+    Bearer,
+    bearer_for_token,
+    bearer_with,
+    issue_token,
+    revoke_token,
+)
 from postal_tracker.auth.models import User
 from postal_tracker.auth.service import (
     AccountLocked,
@@ -40,9 +47,11 @@ from postal_tracker.custody.access import (
 )
 from postal_tracker.custody.errors import ItemNotFound, LedgerError
 from postal_tracker.custody.ledger import (
+    LOCK_FOR_SCAN,
     Answer,
     Scan,
     lock_for_scan,
+    locked_from_rows,
     previous_answer,
     record_locked,
 )
@@ -124,10 +133,20 @@ def _token_bearer() -> Bearer | None:
     if "api_bearer" in g:
         found: Bearer = g.api_bearer
         return found
+    token = _header_token()
+    if token is None:
+        return None
+    return _checked(bearer_for_token(db.session(), token))
+
+
+def _header_token() -> str | None:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
-    bearer = bearer_for_token(db.session(), header.removeprefix("Bearer ").strip())
+    return header.removeprefix("Bearer ").strip()
+
+
+def _checked(bearer: Bearer | None) -> Bearer:
     if bearer is None:
         raise ApiError(401, "unauthorized", "The token is unknown or revoked.")
     g.api_bearer = bearer
@@ -168,8 +187,13 @@ def delete_token(token_id: int) -> ResponseReturnValue:
 
 @bp.post("/scans")
 def post_scan() -> ResponseReturnValue:
-    caller = api_bearer()
-    body: schemas.ScanRequest = parse_body(schemas.ScanRequest)
+    try:
+        body: schemas.ScanRequest = parse_body(schemas.ScanRequest)
+    except ApiError:
+        api_bearer()  # a caller who may not scan hears 401, not what is wrong
+        raise
+    if body.receiver or body.new_custodian:
+        api_bearer()  # people and offices are looked up for a known caller only
     session = db.session()
     receiver = _party(session, body.receiver, "receiver")
     custodian = _party(session, body.new_custodian, "new_custodian")
@@ -194,7 +218,7 @@ def post_scan() -> ResponseReturnValue:
         corrects=body.corrects,
         data=data,
     )
-    answer = _record_scan(session, caller, scan)
+    answer = _record_scan(session, scan)
     if answer.status == 409:
         db.keep_writes_despite_error()  # the conflicting scan is evidence
     status = 200 if answer.replayed and answer.status < 300 else answer.status
@@ -205,14 +229,32 @@ def post_scan() -> ResponseReturnValue:
     return response
 
 
-def _record_scan(session: Session, caller: Bearer, scan: Scan) -> Answer:
-    """Lock the item, give a retry its first answer (even if the item has since
-    left the caller's scope), else check scope and record."""
-    actor = actor_of(caller.user_id, caller.role, caller.unit_ids)
+# The item's lock, taken only if the request's token may be live (see _lock).
+_LOCK_IF_TOKEN = pg_direct.Statement(LOCK_FOR_SCAN.where(TOKEN_MAY_BE_LIVE))
+
+
+def _lock(session: Session, scan: Scan) -> tuple[Bearer, Item, bool]:
+    """The caller, and the scanned item locked, with whether its client id was
+    already used. On PostgreSQL, a device's token is checked in the same round
+    trip as the lock is taken (and the transaction begun)."""
+    token = _header_token()
+    params = {"code": scan.tracking_code, "client_id": scan.client_id}
     try:
-        item, replayed = lock_for_scan(session, scan.tracking_code, scan.client_id)
+        if token is not None and "api_bearer" not in g and pg_direct.applies(session):
+            bearer, rows = bearer_with(session, token, _LOCK_IF_TOKEN, params)
+            caller = _checked(bearer)
+            return (caller, *locked_from_rows(rows))
+        caller = api_bearer()
+        return (caller, *lock_for_scan(session, scan.tracking_code, scan.client_id))
     except ItemNotFound:
         raise ApiError(404, "not_found", NOT_IN_SCOPE) from None
+
+
+def _record_scan(session: Session, scan: Scan) -> Answer:
+    """Lock the item, give a retry its first answer (even if the item has since
+    left the caller's scope), else check scope and record."""
+    caller, item, replayed = _lock(session, scan)
+    actor = actor_of(caller.user_id, caller.role, caller.unit_ids)
     if replayed:
         answer = previous_answer(session, actor, scan)
         assert answer is not None

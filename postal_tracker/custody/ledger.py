@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 
+from postal_tracker import pg_direct
 from postal_tracker.custody import rules
 from postal_tracker.custody.chain import GENESIS, digest, event_hash
 from postal_tracker.custody.errors import IdempotencyMismatch, ItemNotFound, Refused
-from postal_tracker.custody.models import Alert, CustodyEvent, Item
+from postal_tracker.custody.models import Alert, CustodyEvent, Item, ItemKind
 from postal_tracker.custody.rules import Actor, EventKind, ItemState, Party, Phase, Proposal
 from postal_tracker.db import utcnow
 
@@ -169,12 +170,13 @@ def lock_item(session: Session, tracking_code: str) -> Item:
 
 
 # Built once, so that only its cached compiled form is looked up per scan.
-_LOCK_FOR_SCAN = (
+LOCK_FOR_SCAN = (
     select(Item, col(CustodyEvent.id))
     .outerjoin(CustodyEvent, col(CustodyEvent.client_id) == sa.bindparam("client_id"))
     .where(col(Item.tracking_code) == sa.bindparam("code"))
     .with_for_update(of=Item)
 )
+_LOCK_FOR_SCAN_PG = pg_direct.Statement(LOCK_FOR_SCAN)
 
 
 def lock_for_scan(session: Session, tracking_code: str, client_id: str) -> tuple[Item, bool]:
@@ -188,10 +190,36 @@ def lock_for_scan(session: Session, tracking_code: str, client_id: str) -> tuple
     this transaction's insert fail (unique), and a caller that answers anything
     but success must first look again with :func:`previous_answer`, a new
     statement after the lock, which sees it."""
-    row = session.execute(_LOCK_FOR_SCAN, {"code": tracking_code, "client_id": client_id}).first()
+    params = {"code": tracking_code, "client_id": client_id}
+    if pg_direct.applies(session):
+        (rows,) = pg_direct.run(session, (_LOCK_FOR_SCAN_PG, params))
+        return locked_from_rows(rows)
+    row = session.execute(LOCK_FOR_SCAN, params).first()
     if row is None:
         raise ItemNotFound("No item has this tracking code.")
     return row[0], row[1] is not None
+
+
+_ITEM_COLUMNS = [c.name for c in Item.metadata.tables["item"].c]
+
+
+def locked_from_rows(rows: list[pg_direct.Row]) -> tuple[Item, bool]:
+    """:func:`lock_for_scan`'s answer from the driver's rows of
+    :data:`LOCK_FOR_SCAN` (or of a statement selecting the same columns)."""
+    if not rows:
+        raise ItemNotFound("No item has this tracking code.")
+    *columns, event_id = rows[0]
+    values = dict(zip(_ITEM_COLUMNS, columns, strict=True))
+    values["kind"] = ItemKind(values["kind"])
+    values["phase"] = Phase(values["phase"])
+    values["created_at"] = pg_direct.aware(values["created_at"])
+    values["custody_since"] = pg_direct.aware(values["custody_since"])
+    # Made as SQLAlchemy makes a loaded object (Item(...) would validate and
+    # record each value as a change), but not attached to the session: the
+    # ledger writes the item's projection itself.
+    item = sa.inspect(Item).class_manager.new_instance()
+    item.__dict__.update(values)
+    return item, event_id is not None
 
 
 def state_of(item: Item) -> ItemState:
@@ -288,7 +316,7 @@ def _insert_and_project() -> sa.Update:
     )
 
 
-_INSERT_AND_PROJECT = _insert_and_project()
+_INSERT_AND_PROJECT_PG = pg_direct.Statement(_insert_and_project())
 
 
 def _append(
@@ -355,15 +383,16 @@ def _write(session: Session, item: Item, event: dict[str, Any], projection: dict
     """Insert the event, update the (locked) item's projection, and the item's
     loaded object with it; the new event's id. Values of -1 in the projection
     name the new event."""
-    if session.get_bind().dialect.name == "postgresql":
-        params = {"e_" + name: value for name, value in event.items()}
-        params.update({"p_" + name: value for name, value in projection.items()})
+    if pg_direct.applies(session):
+        params = {"e_" + name: pg_direct.bind(value) for name, value in event.items()}
+        params.update({"p_" + name: pg_direct.bind(value) for name, value in projection.items()})
         params.update(item_id_=item.id, offer_is_new=projection["offer_event_id"] == -1)
-        event_id: int = session.execute(_INSERT_AND_PROJECT, params).scalar_one()
+        ((row,),) = pg_direct.run(session, (_INSERT_AND_PROJECT_PG, params))
+        event_id: int = row[0]
     else:
         event_id = session.execute(_INSERT_EVENT, event).scalar_one()
     projection = {name: event_id if value == -1 else value for name, value in projection.items()}
-    if session.get_bind().dialect.name != "postgresql":
+    if not pg_direct.applies(session):
         session.execute(_UPDATE_ITEM, {"item_id_": item.id, **projection})
     for name, value in projection.items():
         set_committed_value(item, name, value)

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import func, select
@@ -91,6 +92,62 @@ def test_no_credentials(client: FlaskClient) -> None:
     assert r.status_code == 401 and "token" in r.get_json()["error"]["message"]
     r = client.get("/api/v1/holdings", headers=auth("pt_forged"))
     assert r.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"tracking_code": "not a code"},  # invalid: a caller may not learn why
+        {"unit": "extra"},
+        "valid",
+        "offer to an unknown office",  # nor whether an office exists
+    ],
+)
+@pytest.mark.parametrize("credential", ["none", "forged", "revoked", "inactive user"])
+def test_a_scan_without_a_live_token_hears_401_first(
+    app: Flask, client: FlaskClient, item_code: str, body: Any, credential: str
+) -> None:
+    if body == "valid":
+        body = scan_body(item_code, "arrived")
+    elif body == "offer to an unknown office":
+        body = scan_body(item_code, "handover_offered", receiver={"unit_code": "NO-SUCH"})
+    headers = {}
+    if credential == "forged":
+        headers = auth("pt_" + "x" * 43)
+    elif credential == "revoked":
+        headers = auth(token_for(client, "canbo.trangxa"))
+        with transaction(app.extensions["db_engine"]) as s:
+            s.execute(sa.text("UPDATE api_token SET revoked_at = CURRENT_TIMESTAMP"))
+    elif credential == "inactive user":
+        headers = auth(token_for(client, "canbo.trangxa"))
+        with transaction(app.extensions["db_engine"]) as s:
+            s.execute(
+                sa.text("UPDATE \"user\" SET active = false WHERE username = 'canbo.trangxa'")
+            )
+    r = client.post("/api/v1/scans", json=body, headers=headers)
+    assert r.status_code == 401, r.get_json()
+    assert r.get_json()["error"]["code"] == "unauthorized"
+    # Nothing was recorded, and the item is free for the next scan.
+    with transaction(app.extensions["db_engine"]) as s:
+        item = s.scalars(select(Item).where(Item.tracking_code == item_code)).one()
+        assert item.event_count == 1
+    officer = token_for(client, "canbo.trangxa") if credential != "inactive user" else None
+    if officer:
+        arrived = client.post(
+            "/api/v1/scans", json=scan_body(item_code, "arrived"), headers=auth(officer)
+        )
+        assert arrived.status_code == 201, arrived.get_json()
+
+
+def test_a_live_token_hears_what_is_wrong_with_the_body(
+    client: FlaskClient, item_code: str
+) -> None:
+    token = token_for(client, "canbo.trangxa")
+    r = client.post("/api/v1/scans", json={"tracking_code": "x"}, headers=auth(token))
+    assert r.status_code == 422 and r.get_json()["error"]["code"] == "invalid"
+    offer = scan_body(item_code, "handover_offered", receiver={"unit_code": "NO-SUCH"})
+    r = client.post("/api/v1/scans", json=offer, headers=auth(token))
+    assert r.status_code == 422 and "receiver.unit_code" in r.get_json()["error"]["fields"]
 
 
 def test_handover_by_scans_and_idempotent_retry(client: FlaskClient, item_code: str) -> None:
