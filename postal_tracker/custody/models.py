@@ -54,7 +54,8 @@ class CustodyEvent(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("item_id", "seq"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    item_id: int = Field(foreign_key="item.id", index=True)
+    # Looked up through the unique (item_id, seq) index.
+    item_id: int = Field(foreign_key="item.id")
     seq: int  # 1, 2, 3, ... within the item
     client_id: str = Field(max_length=64, unique=True)
     kind: EventKind = Field(sa_column=Column(enum_type(EventKind), nullable=False))
