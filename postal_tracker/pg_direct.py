@@ -1,12 +1,12 @@
 """Statements run on PostgreSQL's driver connection directly: the scan's hot path.
 
 For the few small statements of a scan, SQLAlchemy's per-execution work (the
-compiled-cache lookup, parameter and result processing, ORM loading, a round
-trip for BEGIN) costs as much CPU as PostgreSQL spends running them. Here a
-Core statement is compiled once for psycopg, and run on the session's own
-psycopg connection, inside the session's transaction, several statements in
-one round trip (psycopg's pipeline mode). The session still commits or rolls
-back as for any other request.
+compiled-cache lookup, parameter and result processing, ORM loading) costs as
+much CPU as PostgreSQL spends running them. Here a Core statement is compiled
+once for psycopg, and run on the session's own psycopg connection, inside the
+session's transaction, several statements in one round trip (psycopg's
+pipeline mode; psycopg sends a transaction's BEGIN in a round trip of its own).
+The session still commits or rolls back as for any other request.
 
 Parameters and rows are the driver's: callers pass what SQLAlchemy's column
 types would have made (see :func:`bind`) and convert what they read.
@@ -70,9 +70,8 @@ def aware(value: datetime | None) -> datetime | None:
 
 
 def run(session: Session, *calls: tuple[Statement, Mapping[str, Any]]) -> list[list[Row]]:
-    """Run each statement with its parameters, in this order, in one round trip
-    (the transaction's BEGIN included); every row of each. Each statement must
-    return rows."""
+    """Run each statement with its parameters, in this order, in one round trip;
+    every row of each. Each statement must return rows."""
     connection = session.connection()
     driver = connection.connection.driver_connection
     assert isinstance(driver, psycopg.Connection)

@@ -236,7 +236,7 @@ _LOCK_IF_TOKEN = pg_direct.Statement(LOCK_FOR_SCAN.where(TOKEN_MAY_BE_LIVE))
 def _lock(session: Session, scan: Scan) -> tuple[Bearer, Item, bool]:
     """The caller, and the scanned item locked, with whether its client id was
     already used. On PostgreSQL, a device's token is checked in the same round
-    trip as the lock is taken (and the transaction begun)."""
+    trip as the lock is taken."""
     token = _header_token()
     params = {"code": scan.tracking_code, "client_id": scan.client_id}
     try:
