@@ -125,6 +125,15 @@ def session() -> Session:
     return s
 
 
+@contextmanager
+def autocommit() -> Iterator[sa.Connection]:
+    """A connection in the driver's autocommit mode, where each statement is
+    its own transaction, committed when it returns (SQLAlchemy restores the
+    mode when the connection goes back to the pool at the end)."""
+    with engine().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        yield connection
+
+
 def keep_writes_despite_error() -> None:
     """Commit this request's writes even though it answers 4xx (e.g. a 409 that
     records the conflicting scan as evidence)."""
@@ -133,7 +142,7 @@ def keep_writes_despite_error() -> None:
 
 def _commit_after_request(response: Response) -> Response:
     s: Session | None = g.get("db_session")
-    if s is None:
+    if s is None or not s.in_transaction():
         return response
     if response.status_code < 400 or g.get("db_keep_writes"):
         s.commit()

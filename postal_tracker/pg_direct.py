@@ -3,10 +3,10 @@
 For the few small statements of a scan, SQLAlchemy's per-execution work (the
 compiled-cache lookup, parameter and result processing, ORM loading) costs as
 much CPU as PostgreSQL spends running them. Here a Core statement is compiled
-once for psycopg, and run on the session's own psycopg connection, inside the
-session's transaction, several statements in one round trip (psycopg's
-pipeline mode; psycopg sends a transaction's BEGIN in a round trip of its own).
-The session still commits or rolls back as for any other request.
+once for psycopg, and run on the psycopg connection under a session (in its
+transaction, which the session commits or rolls back as for any other
+request) or under a SQLAlchemy connection (as its mode has it: autocommit for
+a statement that is a transaction of its own).
 
 Parameters and rows are the driver's: callers pass what SQLAlchemy's column
 types would have made (see :func:`bind`) and convert what they read.
@@ -69,37 +69,26 @@ def aware(value: datetime | None) -> datetime | None:
     return None if value is None else value.replace(tzinfo=UTC)
 
 
-def run(session: Session, *calls: tuple[Statement, Mapping[str, Any]]) -> list[list[Row]]:
-    """Run each statement with its parameters, in this order, in one round trip;
-    every row of each. Each statement must return rows."""
-    connection = session.connection()
+def execute(
+    bind: Session | sa.Connection, statement: Statement, params: Mapping[str, Any]
+) -> list[Row]:
+    """Run ``statement`` with ``params`` in the session's transaction (or on
+    the connection, as its mode has it); every row (it must return rows)."""
+    connection = bind.connection() if isinstance(bind, Session) else bind
     driver = connection.connection.driver_connection
     assert isinstance(driver, psycopg.Connection)
-    cursors: list[psycopg.Cursor[Row]] = []
-    current = calls[0]
     try:
-        if len(calls) == 1:
-            cursors.append(driver.cursor())
-            cursors[0].execute(current[0].sql, current[1])
-        else:
-            with driver.pipeline():
-                for current in calls:
-                    cursor = driver.cursor()
-                    cursor.execute(current[0].sql, current[1])
-                    cursors.append(cursor)
-        # Every statement run here returns rows (a SELECT, or RETURNING).
-        return [cursor.fetchall() for cursor in cursors]
+        with driver.cursor() as cursor:
+            cursor.execute(statement.sql, params)
+            return cursor.fetchall()
     except psycopg.Error as exc:
         if connection.dialect.is_disconnect(cast(Any, exc), connection.connection, None):
             connection.invalidate(exc)
         raise sa.exc.DBAPIError.instance(
-            current[0].sql,
-            dict(current[1]),
+            statement.sql,
+            dict(params),
             exc,
             psycopg.Error,
             connection_invalidated=connection.invalidated,
             dialect=connection.dialect,
         ) from exc
-    finally:
-        for cursor in cursors:
-            cursor.close()

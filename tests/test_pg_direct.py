@@ -1,5 +1,5 @@
 """Statements run on PostgreSQL's driver connection: in the session's
-transaction, several in one round trip, errors as SQLAlchemy raises them."""
+transaction or on their own, errors as SQLAlchemy raises them."""
 
 from __future__ import annotations
 
@@ -45,32 +45,41 @@ def test_parameters_are_sent_as_the_column_types_would_send_them() -> None:
     assert pg_direct.aware(None) is None
 
 
-def test_statements_run_in_order_in_the_sessions_transaction(probe: sa.Engine) -> None:
+def test_statements_run_in_the_sessions_transaction(probe: sa.Engine) -> None:
     with Session(probe) as session:
-        inserted, counted = pg_direct.run(session, (_INSERT, {"id": 1, "note": "a"}), (_COUNT, {}))
-        assert inserted == [(1,)] and counted == [(1,)]  # the second saw the first
+        assert pg_direct.execute(session, _INSERT, {"id": 1, "note": "a"}) == [(1,)]
+        assert pg_direct.execute(session, _COUNT, {}) == [(1,)]
         session.rollback()  # the session's rollback undoes them
-        assert pg_direct.run(session, (_COUNT, {})) == [[(0,)]]
+        assert pg_direct.execute(session, _COUNT, {}) == [(0,)]
+
+
+def test_on_an_autocommit_connection_a_statement_commits_itself(probe: sa.Engine) -> None:
+    with probe.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        pg_direct.execute(connection, _INSERT, {"id": 1, "note": "a"})
+        with Session(probe) as other:
+            assert pg_direct.execute(other, _COUNT, {}) == [(1,)]
+    with probe.connect() as connection:  # the pool gave it back in its own mode
+        assert not connection.connection.driver_connection.autocommit  # type: ignore[union-attr]
 
 
 def test_a_unique_violation_is_sqlalchemys_integrity_error(probe: sa.Engine) -> None:
     with Session(probe) as session:
-        pg_direct.run(session, (_INSERT, {"id": 1, "note": "a"}))
+        pg_direct.execute(session, _INSERT, {"id": 1, "note": "a"})
         with pytest.raises(sa.exc.IntegrityError):
-            pg_direct.run(session, (_COUNT, {}), (_INSERT, {"id": 1, "note": "b"}))
+            pg_direct.execute(session, _INSERT, {"id": 1, "note": "b"})
         session.rollback()  # and the session is usable again
-        assert pg_direct.run(session, (_COUNT, {})) == [[(0,)]]
+        assert pg_direct.execute(session, _COUNT, {}) == [(0,)]
 
 
 def test_a_connection_lost_on_the_way_is_invalidated(probe: sa.Engine) -> None:
     with Session(probe) as session:
-        ((pid,),) = pg_direct.run(session, (_BACKEND, {}))[0]
+        ((pid,),) = pg_direct.execute(session, _BACKEND, {})
         admin = sa.create_engine(probe.url, poolclass=NullPool)
         with admin.connect() as conn:
             conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         admin.dispose()
         with pytest.raises(sa.exc.DBAPIError) as raised:
-            pg_direct.run(session, (_COUNT, {}))
+            pg_direct.execute(session, _COUNT, {})
         assert raised.value.connection_invalidated
     with Session(probe) as session:  # the pool hands out a new connection
-        assert pg_direct.run(session, (_BACKEND, {}))[0][0][0] != pid
+        assert pg_direct.execute(session, _BACKEND, {})[0][0] != pid

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select, update
+import sqlalchemy as sa
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -48,7 +49,7 @@ class Bearer:
 
 
 # Built once, so that only its cached compiled form is looked up per request.
-_BEARER = (
+BEARER = (
     select(
         col(ApiToken.id),
         col(ApiToken.revoked_at),
@@ -70,54 +71,41 @@ _TOUCH = (
 )
 
 
-_BEARER_PG = pg_direct.Statement(_BEARER)
-# For a statement to act only for a token that may be live (see bearer_with).
-TOKEN_MAY_BE_LIVE = exists().where(
-    col(ApiToken.token_hash) == bindparam("token_hash"), col(ApiToken.revoked_at).is_(None)
-)
+# How many of a row's first columns are BEARER's, when a query adds its own.
+BEARER_WIDTH = 7
 
 
 def bearer_for_token(session: Session, clear: str) -> Bearer | None:
     """The holder of ``clear`` if it is a live token of an active user. One
     statement reads the token, the user and their memberships."""
-    if not _well_formed(clear):
+    token_hash = hash_of(clear)
+    if token_hash is None:
         return None
-    params = {"token_hash": _hash(clear)}
-    if pg_direct.applies(session):
-        (rows,) = pg_direct.run(session, (_BEARER_PG, params))
-        return _bearer_of(session, rows)
-    return _bearer_of(session, session.execute(_BEARER, params).all())
+    rows = session.execute(BEARER, {"token_hash": token_hash}).all()
+    return bearer_of_rows(session, rows)
 
 
-def bearer_with(
-    session: Session, clear: str, statement: pg_direct.Statement, params: dict[str, Any]
-) -> tuple[Bearer | None, list[pg_direct.Row]]:
-    """PostgreSQL: :func:`bearer_for_token` and ``statement`` in one round trip;
-    the holder, and the statement's rows. ``statement`` takes the token's hash
-    as ``token_hash`` and should guard its work by :data:`TOKEN_MAY_BE_LIVE`,
-    for it runs before the token is known to be good."""
-    if not _well_formed(clear):
-        return None, []
-    params = {**params, "token_hash": _hash(clear)}
-    token_rows, rows = pg_direct.run(session, (_BEARER_PG, params), (statement, params))
-    return _bearer_of(session, token_rows), rows
+def hash_of(clear: str) -> str | None:
+    """What a token is looked up by (None for what cannot be a token)."""
+    if not clear.startswith(PREFIX) or len(clear) > 100:
+        return None
+    return _hash(clear)
 
 
-def _well_formed(clear: str) -> bool:
-    return clear.startswith(PREFIX) and len(clear) <= 100
-
-
-def _bearer_of(session: Session, rows: Sequence[Sequence[Any]]) -> Bearer | None:
+def bearer_of_rows(bind: Session | sa.Connection, rows: Sequence[Sequence[Any]]) -> Bearer | None:
+    """The holder of a live token from the rows of :data:`BEARER` (whose
+    columns may be followed by others), or None. The token's last use is
+    written through ``bind``, at most every :data:`TOUCH_EVERY`."""
     if not rows:
         return None
-    token_id, revoked_at, last_used_at, user_id, role, active, _ = rows[0]
+    token_id, revoked_at, last_used_at, user_id, role, active = rows[0][:6]
     if revoked_at is not None or not active:
         return None
     now = utcnow()
     # Read by the driver (naive UTC) or by SQLAlchemy (aware).
     last_used = pg_direct.aware(last_used_at)
     if last_used is None or now - last_used > TOUCH_EVERY:
-        session.execute(_TOUCH, {"token_id": token_id, "now": now})
+        bind.execute(_TOUCH, {"token_id": token_id, "now": now})
     return Bearer(user_id, Role(role), [row[6] for row in rows if row[6] is not None])
 
 

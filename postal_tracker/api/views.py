@@ -15,6 +15,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
@@ -22,10 +23,12 @@ from sqlmodel import col, select
 from postal_tracker import db, pg_direct
 from postal_tracker.api import schemas
 from postal_tracker.api.tokens import (
-    TOKEN_MAY_BE_LIVE,
+    BEARER,
+    BEARER_WIDTH,
     Bearer,
     bearer_for_token,
-    bearer_with,
+    bearer_of_rows,
+    hash_of,
     issue_token,
     revoke_token,
 )
@@ -47,12 +50,13 @@ from postal_tracker.custody.access import (
 )
 from postal_tracker.custody.errors import ItemNotFound, LedgerError
 from postal_tracker.custody.ledger import (
-    LOCK_FOR_SCAN,
+    READ_FOR_SCAN,
     Answer,
     Scan,
+    item_from_rows,
     lock_for_scan,
-    locked_from_rows,
     previous_answer,
+    record_if_unchanged,
     record_locked,
 )
 from postal_tracker.custody.models import CustodyEvent, Item
@@ -229,31 +233,27 @@ def post_scan() -> ResponseReturnValue:
     return response
 
 
-# The item's lock, taken only if the request's token may be live (see _lock).
-_LOCK_IF_TOKEN = pg_direct.Statement(LOCK_FOR_SCAN.where(TOKEN_MAY_BE_LIVE))
-
-
-def _lock(session: Session, scan: Scan) -> tuple[Bearer, Item, bool]:
-    """The caller, and the scanned item locked, with whether its client id was
-    already used. On PostgreSQL, a device's token is checked in the same round
-    trip as the lock is taken."""
-    token = _header_token()
-    params = {"code": scan.tracking_code, "client_id": scan.client_id}
-    try:
-        if token is not None and "api_bearer" not in g and pg_direct.applies(session):
-            bearer, rows = bearer_with(session, token, _LOCK_IF_TOKEN, params)
-            caller = _checked(bearer)
-            return (caller, *locked_from_rows(rows))
-        caller = api_bearer()
-        return (caller, *lock_for_scan(session, scan.tracking_code, scan.client_id))
-    except ItemNotFound:
-        raise ApiError(404, "not_found", NOT_IN_SCOPE) from None
+# The holder of a token (BEARER's columns, a row per membership) and the
+# scanned item with whether the client id was used (READ_FOR_SCAN's), in one query.
+_BEARER_AND_ITEM_PG = pg_direct.Statement(
+    BEARER.add_columns(*READ_FOR_SCAN.selected_columns)
+    .outerjoin(Item, col(Item.tracking_code) == bindparam("code"))
+    .outerjoin(CustodyEvent, col(CustodyEvent.client_id) == bindparam("client_id"))
+)
 
 
 def _record_scan(session: Session, scan: Scan) -> Answer:
-    """Lock the item, give a retry its first answer (even if the item has since
-    left the caller's scope), else check scope and record."""
-    caller, item, replayed = _lock(session, scan)
+    """Record ``scan`` without a lock where it can be (the common case), else
+    lock the item, give a retry its first answer (even if the item has since
+    left the caller's scope), or check scope and record."""
+    answer = _record_unlocked(session, scan)
+    if answer is not None:
+        return answer
+    caller = api_bearer()
+    try:
+        item, replayed = lock_for_scan(session, scan.tracking_code, scan.client_id)
+    except ItemNotFound:
+        raise ApiError(404, "not_found", NOT_IN_SCOPE) from None
     actor = actor_of(caller.user_id, caller.role, caller.unit_ids)
     if replayed:
         answer = previous_answer(session, actor, scan)
@@ -279,6 +279,40 @@ def _record_scan(session: Session, scan: Scan) -> Answer:
         return answer
 
 
+def _record_unlocked(session: Session, scan: Scan) -> Answer | None:
+    """PostgreSQL, a device whose token is not checked yet: the token and the
+    item read in one round trip, and the scan recorded by a statement that is
+    its own transaction in a second (see record_if_unchanged). None for
+    anything that needs the locked way: a retry, a caller in scope by the rarer
+    ways, a scan that is not plainly accepted, an item that moved meanwhile."""
+    token = _header_token()
+    if token is None or "api_bearer" in g or not pg_direct.applies(session):
+        return None
+    token_hash = hash_of(token)
+    if token_hash is None:
+        raise ApiError(401, "unauthorized", "The token is unknown or revoked.")
+    params = {"token_hash": token_hash, "code": scan.tracking_code, "client_id": scan.client_id}
+    # Its own connection, given back before any locked way takes the session's.
+    with db.autocommit() as connection:
+        rows = pg_direct.execute(connection, _BEARER_AND_ITEM_PG, params)
+        caller = _checked(bearer_of_rows(connection, rows))
+        try:
+            item, replayed = item_from_rows([row[BEARER_WIDTH:] for row in rows])
+        except ItemNotFound:
+            raise ApiError(404, "not_found", NOT_IN_SCOPE) from None
+        if replayed or not holds_or_is_offered(caller.user_id, caller.unit_ids, item):
+            return None
+        actor = _acting(actor_of(caller.user_id, caller.role, caller.unit_ids), item)
+        return record_if_unchanged(connection, actor, scan, item)
+
+
+def _acting(actor: Actor, item: Item) -> Actor:
+    """When confirming a handover, act for the office the item was offered to."""
+    if item.offered_to_unit_id in actor.unit_ids:
+        return replace(actor, unit_id=item.offered_to_unit_id)
+    return actor
+
+
 def _record_new(session: Session, caller: Bearer, actor: Actor, scan: Scan, item: Item) -> Answer:
     if not holds_or_is_offered(caller.user_id, actor.unit_ids, item):
         # The rarer ways into scope need the user (and queries).
@@ -288,10 +322,7 @@ def _record_new(session: Session, caller: Bearer, actor: Actor, scan: Scan, item
             session, item, scan.follows, actor
         ):
             raise ApiError(404, "not_found", NOT_IN_SCOPE)
-    # When confirming a handover, act for the office the item was offered to.
-    if item.offered_to_unit_id in actor.unit_ids:
-        actor = replace(actor, unit_id=item.offered_to_unit_id)
-    return record_locked(session, actor, scan, item)
+    return record_locked(session, _acting(actor, item), scan, item)
 
 
 def _party(

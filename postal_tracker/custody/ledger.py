@@ -89,16 +89,7 @@ def record_locked(session: Session, actor: Actor, scan: Scan, item: Item) -> Ans
     :func:`previous_answer` after taking the lock."""
     request_digest = scan.digest(actor)
     _check_device_time(scan.device_time)
-    proposal = Proposal(
-        kind=scan.kind,
-        actor=actor,
-        follows=scan.follows,
-        receiver=_party(scan.receiver_user_id, scan.receiver_unit_id),
-        receiver_is_agency=scan.receiver_is_agency,
-        new_custodian=_party(scan.new_custodian_user_id, scan.new_custodian_unit_id),
-        corrects=scan.corrects,
-        followed_offer_to=offer_receiver(session, item, scan.follows),
-    )
+    proposal = _proposal(actor, scan, offer_receiver(session, item, scan.follows))
     state = state_of(item)
     # The event id is not known before the insert; rules only need it as the
     # new head, which the projection takes from the inserted row below.
@@ -117,6 +108,19 @@ def record_locked(session: Session, actor: Actor, scan: Scan, item: Item) -> Ans
         request_digest,
         counterpart=proposal.receiver or proposal.new_custodian,
         status=201,
+    )
+
+
+def _proposal(actor: Actor, scan: Scan, followed_offer_to: Party | None) -> Proposal:
+    return Proposal(
+        kind=scan.kind,
+        actor=actor,
+        follows=scan.follows,
+        receiver=_party(scan.receiver_user_id, scan.receiver_unit_id),
+        receiver_is_agency=scan.receiver_is_agency,
+        new_custodian=_party(scan.new_custodian_user_id, scan.new_custodian_unit_id),
+        corrects=scan.corrects,
+        followed_offer_to=followed_offer_to,
     )
 
 
@@ -192,8 +196,8 @@ def lock_for_scan(session: Session, tracking_code: str, client_id: str) -> tuple
     statement after the lock, which sees it."""
     params = {"code": tracking_code, "client_id": client_id}
     if pg_direct.applies(session):
-        (rows,) = pg_direct.run(session, (_LOCK_FOR_SCAN_PG, params))
-        return locked_from_rows(rows)
+        rows = pg_direct.execute(session, _LOCK_FOR_SCAN_PG, params)
+        return item_from_rows(rows)
     row = session.execute(LOCK_FOR_SCAN, params).first()
     if row is None:
         raise ItemNotFound("No item has this tracking code.")
@@ -203,10 +207,10 @@ def lock_for_scan(session: Session, tracking_code: str, client_id: str) -> tuple
 _ITEM_COLUMNS = [c.name for c in Item.metadata.tables["item"].c]
 
 
-def locked_from_rows(rows: list[pg_direct.Row]) -> tuple[Item, bool]:
-    """:func:`lock_for_scan`'s answer from the driver's rows of
-    :data:`LOCK_FOR_SCAN` (or of a statement selecting the same columns)."""
-    if not rows:
+def item_from_rows(rows: list[pg_direct.Row]) -> tuple[Item, bool]:
+    """The item and whether the client id was used, from the driver's rows of
+    :data:`LOCK_FOR_SCAN` or :data:`READ_FOR_SCAN`."""
+    if not rows or rows[0][0] is None:  # no row, or none joined
         raise ItemNotFound("No item has this tracking code.")
     *columns, event_id = rows[0]
     values = dict(zip(_ITEM_COLUMNS, columns, strict=True))
@@ -319,8 +323,115 @@ def _insert_and_project() -> sa.Update:
 _INSERT_AND_PROJECT_PG = pg_direct.Statement(_insert_and_project())
 
 
-def _append(
-    session: Session,
+def _insert_if_unchanged() -> sa.Insert:
+    """PostgreSQL: the item's projection, only if its event count is still the
+    one read, and then (and only then) the event, its id drawn beforehand
+    from the events' sequence, in one statement (see record_if_unchanged)."""
+    new_id = sa.select(
+        sa.literal_column("nextval(pg_get_serial_sequence('custody_event', 'id'))").label("id")
+    ).cte("new_id")
+    new_id_value = sa.select(new_id.c.id).scalar_subquery()
+    values: dict[str, Any] = {c.name: sa.bindparam("p_" + c.name, type_=c.type) for c in _PROJECTED}
+    values["head_event_id"] = new_id_value
+    values["offer_event_id"] = sa.case(
+        (sa.bindparam("offer_is_new", type_=sa.Boolean), new_id_value),
+        else_=sa.bindparam("p_offer_event_id", type_=sa.Integer),
+    )
+    moved = (
+        sa.update(_ITEMS)
+        .where(
+            _ITEMS.c.id == sa.bindparam("item_id_"),
+            _ITEMS.c.event_count == sa.bindparam("expected_count", type_=sa.Integer),
+        )
+        .values(values)
+        .returning(_ITEMS.c.head_event_id)
+        .cte("moved")
+    )
+    columns = [c for c in _EVENTS.c if c.name != "id"]
+    return (
+        sa.insert(_EVENTS)
+        .from_select(
+            ["id", *(c.name for c in columns)],
+            sa.select(
+                moved.c.head_event_id,
+                *(sa.bindparam("e_" + c.name, type_=c.type) for c in columns),
+            ),
+        )
+        .returning(_EVENTS.c.id)
+    )
+
+
+_INSERT_IF_UNCHANGED_PG = pg_direct.Statement(_insert_if_unchanged())
+# lock_for_scan's statement without the lock, for record_if_unchanged.
+READ_FOR_SCAN = (
+    select(Item, col(CustodyEvent.id))
+    .outerjoin(CustodyEvent, col(CustodyEvent.client_id) == sa.bindparam("client_id"))
+    .where(col(Item.tracking_code) == sa.bindparam("code"))
+)
+
+
+def record_if_unchanged(
+    connection: sa.Connection, actor: Actor, scan: Scan, item: Item
+) -> Answer | None:
+    """PostgreSQL, on a ``connection`` in autocommit mode: record ``scan`` by
+    ``actor`` about ``item`` as read (with :data:`READ_FOR_SCAN`, not locked),
+    in one statement that is its own transaction, so that the answer is
+    durable when it returns (one round trip in all, no BEGIN, no COMMIT).
+
+    The statement writes only if the item recorded no event since it was read:
+    every event advances its event count, which the item's update compares
+    (PostgreSQL checks the row again after waiting for a concurrent writer),
+    and the event is inserted only with that update. None, with nothing
+    written, when the item moved meanwhile, when the client id was taken
+    meanwhile, or when the scan is anything but plainly accepted (a refusal,
+    a conflict, the confirmation of an earlier offer): the caller then records
+    it the locked way (:func:`lock_for_scan`), which decides again on the item
+    as it then is."""
+    if scan.follows is not None and scan.follows != item.head_event_id:
+        return None  # the offer it follows needs a query (see offer_receiver)
+    request_digest = scan.digest(actor)
+    try:
+        _check_device_time(scan.device_time)
+        proposal = _proposal(actor, scan, followed_offer_to=None)
+        decision = rules.decide(state_of(item), proposal, event_id=-1)
+    except (Refused, rules.RuleViolation):
+        return None
+    if not isinstance(decision, rules.Accept):
+        return None
+    new = _new_event(
+        item,
+        actor,
+        scan,
+        decision.state,
+        request_digest,
+        status=201,
+        counterpart=proposal.receiver or proposal.new_custodian,
+    )
+    params = _pg_params(item, new.row, new.projection)
+    params["expected_count"] = item.event_count
+    try:
+        rows = pg_direct.execute(connection, _INSERT_IF_UNCHANGED_PG, params)
+    except sa.exc.IntegrityError:
+        return None
+    if not rows:
+        return None
+    event_id: int = rows[0][0]
+    return Answer(status=201, body=_body(event_id, new.fields, new.stored), event_id=event_id)
+
+
+@dataclass(frozen=True)
+class _NewEvent:
+    """An event about to be written: its row (but its id), the item's
+    projection after it (-1 naming the new event), what its hash covers and
+    the answer stored with it."""
+
+    row: dict[str, Any]
+    projection: dict[str, Any]
+    fields: dict[str, Any]
+    stored: dict[str, Any]
+
+
+def _new_event(
     item: Item,
     actor: Actor,
     scan: Scan,
@@ -330,7 +441,7 @@ def _append(
     status: int,
     counterpart: Party | None = None,
     error: dict[str, Any] | None = None,
-) -> Answer:
+) -> _NewEvent:
     offset = scan.device_time.utcoffset()
     fields: dict[str, Any] = {
         "seq": item.event_count + 1,
@@ -366,17 +477,50 @@ def _append(
     if error:
         stored["error"] = error
     assert item.id is not None
+    return _NewEvent(
+        {"item_id": item.id, "answer": stored, **fields},
+        _projection(item, new_state, fields),
+        fields,
+        stored,
+    )
+
+
+def _append(
+    session: Session,
+    item: Item,
+    actor: Actor,
+    scan: Scan,
+    new_state: ItemState,
+    request_digest: str,
+    *,
+    status: int,
+    counterpart: Party | None = None,
+    error: dict[str, Any] | None = None,
+) -> Answer:
+    new = _new_event(
+        item,
+        actor,
+        scan,
+        new_state,
+        request_digest,
+        status=status,
+        counterpart=counterpart,
+        error=error,
+    )
     # A client id reused at the same moment (for another item, or by a retry
     # that raced its original; see lock_for_scan) fails here with
     # IntegrityError, and the whole transaction with it; the caller's retry
     # then gets the stored answer.
-    event_id = _write(
-        session,
-        item,
-        {"item_id": item.id, "answer": stored, **fields},
-        _projection(item, new_state, fields),
-    )
-    return Answer(status=status, body=_body(event_id, fields, stored), event_id=event_id)
+    event_id = _write(session, item, new.row, new.projection)
+    return Answer(status=status, body=_body(event_id, new.fields, new.stored), event_id=event_id)
+
+
+def _pg_params(item: Item, row: dict[str, Any], projection: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of the PostgreSQL statements that write an event and its projection."""
+    params = {"e_" + name: pg_direct.bind(value) for name, value in row.items()}
+    params.update({"p_" + name: pg_direct.bind(value) for name, value in projection.items()})
+    params.update(item_id_=item.id, offer_is_new=projection["offer_event_id"] == -1)
+    return params
 
 
 def _write(session: Session, item: Item, event: dict[str, Any], projection: dict[str, Any]) -> int:
@@ -384,10 +528,8 @@ def _write(session: Session, item: Item, event: dict[str, Any], projection: dict
     loaded object with it; the new event's id. Values of -1 in the projection
     name the new event."""
     if pg_direct.applies(session):
-        params = {"e_" + name: pg_direct.bind(value) for name, value in event.items()}
-        params.update({"p_" + name: pg_direct.bind(value) for name, value in projection.items()})
-        params.update(item_id_=item.id, offer_is_new=projection["offer_event_id"] == -1)
-        ((row,),) = pg_direct.run(session, (_INSERT_AND_PROJECT_PG, params))
+        params = _pg_params(item, event, projection)
+        (row,) = pg_direct.execute(session, _INSERT_AND_PROJECT_PG, params)
         event_id: int = row[0]
     else:
         event_id = session.execute(_INSERT_EVENT, event).scalar_one()
