@@ -99,16 +99,16 @@ def record_locked(session: Session, actor: Actor, scan: Scan, item: Item) -> Ans
         raise Refused(exc.message, code=exc.code) from None
     if isinstance(decision, rules.Conflict):
         return _record_conflict(session, actor, scan, item, state, decision, request_digest)
-    return _append(
-        session,
+    new = _new_event(
         item,
         actor,
         scan,
         decision.state,
         request_digest,
-        counterpart=proposal.receiver or proposal.new_custodian,
         status=201,
+        counterpart=proposal.receiver or proposal.new_custodian,
     )
+    return _append(session, item, new)
 
 
 def _proposal(actor: Actor, scan: Scan, followed_offer_to: Party | None) -> Proposal:
@@ -156,7 +156,8 @@ def open_item(
     except rules.RuleViolation as exc:
         raise Refused(exc.message, code=exc.code) from None
     assert isinstance(decision, rules.Accept)
-    _append(session, item, actor, scan, decision.state, request_digest, status=201)
+    new = _new_event(item, actor, scan, decision.state, request_digest, status=201)
+    _append(session, item, new)
     event = session.get(CustodyEvent, item.head_event_id)
     assert event is not None
     return event
@@ -173,13 +174,15 @@ def lock_item(session: Session, tracking_code: str) -> Item:
     return item
 
 
-# Built once, so that only its cached compiled form is looked up per scan.
-LOCK_FOR_SCAN = (
+# Built once, so that only their cached compiled form is looked up per scan:
+# the item and whether the client id was used, read (for record_if_unchanged)
+# or locked (for lock_for_scan).
+READ_FOR_SCAN = (
     select(Item, col(CustodyEvent.id))
     .outerjoin(CustodyEvent, col(CustodyEvent.client_id) == sa.bindparam("client_id"))
     .where(col(Item.tracking_code) == sa.bindparam("code"))
-    .with_for_update(of=Item)
 )
+LOCK_FOR_SCAN = READ_FOR_SCAN.with_for_update(of=Item)
 _LOCK_FOR_SCAN_PG = pg_direct.Statement(LOCK_FOR_SCAN)
 
 
@@ -293,6 +296,18 @@ _PROJECTED = [
 ]
 
 
+def _projection_values(new_id: sa.ScalarSelect[Any]) -> dict[str, Any]:
+    """The item's projection columns as the PostgreSQL statements set them:
+    from the ``p_`` parameters, the head (and a new offer) from ``new_id``."""
+    values: dict[str, Any] = {c.name: sa.bindparam("p_" + c.name, type_=c.type) for c in _PROJECTED}
+    values["head_event_id"] = new_id
+    values["offer_event_id"] = sa.case(
+        (sa.bindparam("offer_is_new", type_=sa.Boolean), new_id),
+        else_=sa.bindparam("p_offer_event_id", type_=sa.Integer),
+    )
+    return values
+
+
 def _insert_and_project() -> sa.Update:
     """PostgreSQL: the event and the item's projection in one statement (one
     round trip), the event's new id going into the item's head (and offer)."""
@@ -304,17 +319,10 @@ def _insert_and_project() -> sa.Update:
         .returning(_EVENTS.c.id)
         .cte("new_event")
     )
-    new_id = sa.select(new_event.c.id).scalar_subquery()
-    values: dict[str, Any] = {c.name: sa.bindparam("p_" + c.name, type_=c.type) for c in _PROJECTED}
-    values["head_event_id"] = new_id
-    values["offer_event_id"] = sa.case(
-        (sa.bindparam("offer_is_new", type_=sa.Boolean), new_id),
-        else_=sa.bindparam("p_offer_event_id", type_=sa.Integer),
-    )
     return (
         sa.update(_ITEMS)
         .where(_ITEMS.c.id == sa.bindparam("item_id_"))
-        .values(values)
+        .values(_projection_values(sa.select(new_event.c.id).scalar_subquery()))
         .returning(_ITEMS.c.head_event_id)
         .add_cte(new_event)
     )
@@ -330,20 +338,13 @@ def _insert_if_unchanged() -> sa.Insert:
     new_id = sa.select(
         sa.literal_column("nextval(pg_get_serial_sequence('custody_event', 'id'))").label("id")
     ).cte("new_id")
-    new_id_value = sa.select(new_id.c.id).scalar_subquery()
-    values: dict[str, Any] = {c.name: sa.bindparam("p_" + c.name, type_=c.type) for c in _PROJECTED}
-    values["head_event_id"] = new_id_value
-    values["offer_event_id"] = sa.case(
-        (sa.bindparam("offer_is_new", type_=sa.Boolean), new_id_value),
-        else_=sa.bindparam("p_offer_event_id", type_=sa.Integer),
-    )
     moved = (
         sa.update(_ITEMS)
         .where(
             _ITEMS.c.id == sa.bindparam("item_id_"),
             _ITEMS.c.event_count == sa.bindparam("expected_count", type_=sa.Integer),
         )
-        .values(values)
+        .values(_projection_values(sa.select(new_id.c.id).scalar_subquery()))
         .returning(_ITEMS.c.head_event_id)
         .cte("moved")
     )
@@ -362,12 +363,6 @@ def _insert_if_unchanged() -> sa.Insert:
 
 
 _INSERT_IF_UNCHANGED_PG = pg_direct.Statement(_insert_if_unchanged())
-# lock_for_scan's statement without the lock, for record_if_unchanged.
-READ_FOR_SCAN = (
-    select(Item, col(CustodyEvent.id))
-    .outerjoin(CustodyEvent, col(CustodyEvent.client_id) == sa.bindparam("client_id"))
-    .where(col(Item.tracking_code) == sa.bindparam("code"))
-)
 
 
 def record_if_unchanged(
@@ -415,8 +410,7 @@ def record_if_unchanged(
         return None
     if not rows:
         return None
-    event_id: int = rows[0][0]
-    return Answer(status=201, body=_body(event_id, new.fields, new.stored), event_id=event_id)
+    return new.answer(rows[0][0])
 
 
 @dataclass(frozen=True)
@@ -429,6 +423,11 @@ class _NewEvent:
     projection: dict[str, Any]
     fields: dict[str, Any]
     stored: dict[str, Any]
+
+    def answer(self, event_id: int) -> Answer:
+        """The answer to the scan, once the event is written as ``event_id``."""
+        body = _body(event_id, self.fields, self.stored)
+        return Answer(status=self.row["answer_status"], body=body, event_id=event_id)
 
 
 def _new_event(
@@ -485,34 +484,12 @@ def _new_event(
     )
 
 
-def _append(
-    session: Session,
-    item: Item,
-    actor: Actor,
-    scan: Scan,
-    new_state: ItemState,
-    request_digest: str,
-    *,
-    status: int,
-    counterpart: Party | None = None,
-    error: dict[str, Any] | None = None,
-) -> Answer:
-    new = _new_event(
-        item,
-        actor,
-        scan,
-        new_state,
-        request_digest,
-        status=status,
-        counterpart=counterpart,
-        error=error,
-    )
+def _append(session: Session, item: Item, new: _NewEvent) -> Answer:
     # A client id reused at the same moment (for another item, or by a retry
     # that raced its original; see lock_for_scan) fails here with
     # IntegrityError, and the whole transaction with it; the caller's retry
     # then gets the stored answer.
-    event_id = _write(session, item, new.row, new.projection)
-    return Answer(status=status, body=_body(event_id, new.fields, new.stored), event_id=event_id)
+    return new.answer(_write(session, item, new.row, new.projection))
 
 
 def _pg_params(item: Item, row: dict[str, Any], projection: dict[str, Any]) -> dict[str, Any]:
@@ -527,14 +504,15 @@ def _write(session: Session, item: Item, event: dict[str, Any], projection: dict
     """Insert the event, update the (locked) item's projection, and the item's
     loaded object with it; the new event's id. Values of -1 in the projection
     name the new event."""
-    if pg_direct.applies(session):
+    postgresql = pg_direct.applies(session)
+    if postgresql:
         params = _pg_params(item, event, projection)
         (row,) = pg_direct.execute(session, _INSERT_AND_PROJECT_PG, params)
         event_id: int = row[0]
     else:
         event_id = session.execute(_INSERT_EVENT, event).scalar_one()
     projection = {name: event_id if value == -1 else value for name, value in projection.items()}
-    if not pg_direct.applies(session):
+    if not postgresql:
         session.execute(_UPDATE_ITEM, {"item_id_": item.id, **projection})
     for name, value in projection.items():
         set_committed_value(item, name, value)
@@ -568,9 +546,10 @@ def _record_conflict(
         follows=scan.follows,
         data={"attempted": str(scan.kind), "reason": decision.reason, **scan.data},
     )
-    answer = _append(
-        session, item, actor, conflict_scan, decision.state, request_digest, status=409, error=error
+    new = _new_event(
+        item, actor, conflict_scan, decision.state, request_digest, status=409, error=error
     )
+    answer = _append(session, item, new)
     session.add(
         Alert(
             kind="custody_conflict",
