@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from postal_tracker import pg_direct
 from postal_tracker.api.models import ApiToken
 from postal_tracker.auth.models import Membership, Role, User
 from postal_tracker.db import utcnow
@@ -49,7 +45,7 @@ class Bearer:
 
 
 # Built once, so that only its cached compiled form is looked up per request.
-BEARER = (
+_BEARER = (
     select(
         col(ApiToken.id),
         col(ApiToken.revoked_at),
@@ -71,41 +67,21 @@ _TOUCH = (
 )
 
 
-# How many of a row's first columns are BEARER's, when a query adds its own.
-BEARER_WIDTH = 7
-
-
 def bearer_for_token(session: Session, clear: str) -> Bearer | None:
     """The holder of ``clear`` if it is a live token of an active user. One
-    statement reads the token, the user and their memberships."""
-    token_hash = hash_of(clear)
-    if token_hash is None:
-        return None
-    rows = session.execute(BEARER, {"token_hash": token_hash}).all()
-    return bearer_of_rows(session, rows)
-
-
-def hash_of(clear: str) -> str | None:
-    """What a token is looked up by (None for what cannot be a token)."""
+    statement reads the token, the user and their memberships; the token's
+    last use is written at most every :data:`TOUCH_EVERY`."""
     if not clear.startswith(PREFIX) or len(clear) > 100:
         return None
-    return _hash(clear)
-
-
-def bearer_of_rows(bind: Session | sa.Connection, rows: Sequence[Sequence[Any]]) -> Bearer | None:
-    """The holder of a live token from the rows of :data:`BEARER` (whose
-    columns may be followed by others), or None. The token's last use is
-    written through ``bind``, at most every :data:`TOUCH_EVERY`."""
+    rows = session.execute(_BEARER, {"token_hash": _hash(clear)}).all()
     if not rows:
         return None
-    token_id, revoked_at, last_used_at, user_id, role, active = rows[0][:6]
+    token_id, revoked_at, last_used_at, user_id, role, active, _ = rows[0]
     if revoked_at is not None or not active:
         return None
     now = utcnow()
-    # Read by the driver (naive UTC) or by SQLAlchemy (aware).
-    last_used = pg_direct.aware(last_used_at)
-    if last_used is None or now - last_used > TOUCH_EVERY:
-        bind.execute(_TOUCH, {"token_id": token_id, "now": now})
+    if last_used_at is None or now - last_used_at > TOUCH_EVERY:
+        session.execute(_TOUCH, {"token_id": token_id, "now": now})
     return Bearer(user_id, Role(role), [row[6] for row in rows if row[6] is not None])
 
 
