@@ -8,18 +8,28 @@ Errors are ``{"error": {"code": ..., "message": ..., "fields": {...}}}``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from postal_tracker import db
 from postal_tracker.api import schemas
-from postal_tracker.api.tokens import Bearer, bearer_for_token, issue_token, revoke_token
+from postal_tracker.api.tokens import (
+    Bearer,
+    bearer_for_token,
+    bearer_of_rows,
+    hash_of,
+    issue_token,
+    revoke_token,
+    with_bearer,
+)
 from postal_tracker.auth.models import User
 from postal_tracker.auth.service import (
     AccountLocked,
@@ -31,9 +41,9 @@ from postal_tracker.auth.service import (
 from postal_tracker.config import Settings
 from postal_tracker.custody.access import NOT_IN_SCOPE, holdings, item_by_code, scanner_in_scope
 from postal_tracker.custody.errors import ItemNotFound
-from postal_tracker.custody.ledger import Scan, record
+from postal_tracker.custody.ledger import LOCK, Caller, Scan, record
 from postal_tracker.custody.models import CustodyEvent, Item
-from postal_tracker.custody.rules import EventKind
+from postal_tracker.custody.rules import Actor, EventKind
 from postal_tracker.errors import HTTP_STATUS, DomainError
 from postal_tracker.extensions import csrf, limiter
 from postal_tracker.units.models import Unit, UnitKind
@@ -197,9 +207,11 @@ def post_scan() -> ResponseReturnValue:
         corrects=body.corrects,
         data=data,
     )
-    caller = api_bearer()
-    actor = actor_of(caller.user_id, caller.role, caller.unit_ids)
-    answer = record(session, actor, scan, authorize=scanner_in_scope)
+    try:
+        answer = record(session, _scanner(), scan, authorize=scanner_in_scope)
+    except ItemNotFound:
+        api_bearer()  # a caller who may not scan hears 401, not what is missing
+        raise
     if answer.conflict:
         db.keep_writes_despite_error()  # the conflicting scan is evidence
     response = jsonify(answer.body)
@@ -207,6 +219,29 @@ def post_scan() -> ResponseReturnValue:
     if answer.replayed:
         response.headers["Idempotent-Replay"] = "true"
     return response
+
+
+# The scanned item's lock statement, reading the holder of the device's token
+# with it (one round trip).
+_LOCK_WITH_BEARER = with_bearer(LOCK, Item)
+
+
+def _scanner() -> Actor | Caller:
+    """Who scans: a device whose token is not checked yet is checked by the
+    item's lock statement itself."""
+    token = _header_token()
+    if token is None or "api_bearer" in g:
+        caller = api_bearer()
+        return actor_of(caller.user_id, caller.role, caller.unit_ids)
+    token_hash = hash_of(token)
+    if token_hash is None:
+        raise ApiError(401, "unauthorized", "The token is unknown or revoked.")
+    return Caller(_LOCK_WITH_BEARER, {"token_hash": token_hash}, _token_actor)
+
+
+def _token_actor(session: Session, rows: Sequence[Row[Any]]) -> Actor:
+    caller = _checked(bearer_of_rows(session, rows))
+    return actor_of(caller.user_id, caller.role, caller.unit_ids)
 
 
 def _party(

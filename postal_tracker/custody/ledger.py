@@ -12,7 +12,7 @@ nothing; the same id with other content is refused (:class:`IdempotencyMismatch`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -86,15 +86,43 @@ class Answer:
 Authorize = Callable[[Session, Item, Actor, Scan], Actor]
 
 
+# The item locked, and the id of the event already recorded under the client
+# id if any, in one statement. Built once, so that only its cached compiled
+# form is looked up per scan. SQLite renders no FOR UPDATE: its transactions
+# already hold the database's write lock from BEGIN IMMEDIATE (see db.py).
+LOCK = (
+    select(Item, col(CustodyEvent.id).label("earlier_id"))
+    .outerjoin_from(Item, CustodyEvent, col(CustodyEvent.client_id) == sa.bindparam("client_id"))
+    .where(col(Item.tracking_code) == sa.bindparam("code"))
+    .with_for_update(of=Item)
+    # The item may be in the session already, read before the lock.
+    .execution_options(populate_existing=True)
+)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who records, read by the item's lock statement itself (a device's
+    token: one round trip for both). ``statement`` is :data:`LOCK` with
+    columns added by outer joins, ``params`` its own parameters; ``actor``
+    makes the actor from its rows, or raises if they name no one."""
+
+    statement: sa.Select[Any]
+    params: Mapping[str, Any]
+    actor: Callable[[Session, Sequence[sa.Row[Any]]], Actor]
+
+
 def record(
-    session: Session, actor: Actor, scan: Scan, *, authorize: Authorize | None = None
+    session: Session, actor: Actor | Caller, scan: Scan, *, authorize: Authorize | None = None
 ) -> Answer:
     """Record ``scan`` by ``actor``: the event, a retry's first answer, or a
     conflict that is itself recorded (with an alert). Raises a
     :class:`LedgerError` (or what ``authorize`` raises) with nothing written."""
+    item, earlier_id, actor = _lock(session, actor, scan)
     request_digest = scan.digest(actor)
-    item, earlier = _lock(session, scan)
-    if earlier is not None:
+    if earlier_id is not None:
+        earlier = session.get(CustodyEvent, earlier_id)
+        assert earlier is not None
         return _replay_of(earlier, request_digest)
     try:
         if authorize is not None:
@@ -128,25 +156,18 @@ def record(
     return new.answer(event_id)
 
 
-# The item locked, and the event already recorded under the client id if
-# any, in one statement. Built once, so that only its cached compiled form is
-# looked up per scan. SQLite renders no FOR UPDATE: its transactions already
-# hold the database's write lock from BEGIN IMMEDIATE (see db.py).
-_LOCK = (
-    select(Item, CustodyEvent)
-    .outerjoin(CustodyEvent, col(CustodyEvent.client_id) == sa.bindparam("client_id"))
-    .where(col(Item.tracking_code) == sa.bindparam("code"))
-    .with_for_update(of=Item)
-    # The item may be in the session already, read before the lock.
-    .execution_options(populate_existing=True)
-)
-
-
-def _lock(session: Session, scan: Scan) -> tuple[Item, CustodyEvent | None]:
-    row = session.execute(_LOCK, {"code": scan.tracking_code, "client_id": scan.client_id}).first()
-    if row is None:
+def _lock(session: Session, who: Actor | Caller, scan: Scan) -> tuple[Item, int | None, Actor]:
+    """The item locked, the id of the event recorded under the client id if
+    any, and the actor."""
+    params = {"code": scan.tracking_code, "client_id": scan.client_id}
+    if isinstance(who, Caller):
+        rows = session.execute(who.statement, {**params, **who.params}).all()
+    else:
+        rows = session.execute(LOCK, params).all()
+    if not rows:
         raise ItemNotFound(N_("No item has this tracking code."))
-    return row[0], row[1]
+    actor = who.actor(session, rows) if isinstance(who, Caller) else who
+    return rows[0][0], rows[0].earlier_id, actor
 
 
 def lock_item(session: Session, tracking_code: str) -> Item:
@@ -412,7 +433,7 @@ def _write(session: Session, item: Item, new: _NewEvent) -> int | None:
         event_id = session.execute(_INSERT_SQLITE, new.row).scalar()
     if event_id is None:
         return None
-    projection = {name: event_id if value == -1 else value for name, value in new.projection.items()}
+    projection = {k: event_id if v == -1 else v for k, v in new.projection.items()}
     if not postgresql:
         session.execute(_PROJECT_SQLITE, {"item_id_": item.id, **projection})
     for name, value in projection.items():

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from postal_tracker.auth.models import User
-from postal_tracker.custody.codes import allocate_tracking_code
 from postal_tracker.custody import ledger
+from postal_tracker.custody.codes import allocate_tracking_code
 from postal_tracker.custody.ledger import Scan
 from postal_tracker.custody.models import CustodyEvent, Item, ItemKind
 from postal_tracker.custody.rules import Actor, EventKind

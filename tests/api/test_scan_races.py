@@ -18,7 +18,7 @@ from sqlmodel import func, select
 from postal_tracker.custody import ledger
 from postal_tracker.custody.ledger import Scan, lock_item, record
 from postal_tracker.custody.models import CustodyEvent, Item
-from postal_tracker.custody.rules import EventKind
+from postal_tracker.custody.rules import Actor, EventKind
 from postal_tracker.db import transaction
 
 from ..custody.helpers import actor, new_item
@@ -50,9 +50,9 @@ def blind_lock(monkeypatch: pytest.MonkeyPatch) -> None:
 
     real_lock = ledger._lock
 
-    def blind(session: Session, scan: Scan) -> tuple[Item, CustodyEvent | None]:
-        item, _ = real_lock(session, scan)
-        return item, None
+    def blind(session: Session, who: Any, scan: Scan) -> tuple[Item, int | None, Actor]:
+        item, _, actor = real_lock(session, who, scan)
+        return item, None, actor
 
     monkeypatch.setattr(ledger, "_lock", blind)
 
