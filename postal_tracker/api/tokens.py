@@ -48,7 +48,7 @@ class Bearer:
 
 
 # What the holder of the token ``:token_hash`` is read by, a row per membership.
-_BEARER_COLUMNS = (
+_BEARER_COLUMNS: tuple[sa.Label[Any], ...] = (
     col(ApiToken.id).label("token_id"),
     col(ApiToken.revoked_at).label("token_revoked_at"),
     col(ApiToken.last_used_at).label("token_last_used_at"),
@@ -59,7 +59,7 @@ _BEARER_COLUMNS = (
 )
 
 
-def with_bearer(statement: sa.Select[Any], left: Any) -> sa.Select[Any]:
+def with_bearer(statement: sa.Select[*tuple[Any, ...]], left: Any) -> sa.Select[*tuple[Any, ...]]:
     """``statement`` also reading the holder of the token ``:token_hash``, by
     outer joins from its ``left`` table (its rows come back whether or not the
     token names anyone); :func:`bearer_of_rows` reads them."""
@@ -105,7 +105,7 @@ def hash_of(clear: str) -> str | None:
     return _hash(clear)
 
 
-def bearer_of_rows(session: Session, rows: Sequence[sa.Row[Any]]) -> Bearer | None:
+def bearer_of_rows(session: Session, rows: Sequence[sa.Row[*tuple[Any, ...]]]) -> Bearer | None:
     """The holder of a live token from rows that read it (see :func:`with_bearer`),
     or None."""
     first = rows[0] if rows else None

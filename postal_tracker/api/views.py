@@ -239,7 +239,7 @@ def _scanner() -> Actor | Caller:
     return Caller(_LOCK_WITH_BEARER, {"token_hash": token_hash}, _token_actor)
 
 
-def _token_actor(session: Session, rows: Sequence[Row[Any]]) -> Actor:
+def _token_actor(session: Session, rows: Sequence[Row[*tuple[Any, ...]]]) -> Actor:
     caller = _checked(bearer_of_rows(session, rows))
     return actor_of(caller.user_id, caller.role, caller.unit_ids)
 

@@ -17,8 +17,8 @@ class ItemNotFound(LedgerError):
 class IdempotencyMismatch(LedgerError):
     """The client id was used before for a different request."""
 
-    def __init__(self, message: str, *, code: str = "client_id_reused", **params: object) -> None:
-        super().__init__(message, code=code, **params)
+    def __init__(self, message: str, *, code: str = "client_id_reused") -> None:
+        super().__init__(message, code=code)
 
 
 class Refused(LedgerError):

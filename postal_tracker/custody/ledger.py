@@ -90,8 +90,8 @@ Authorize = Callable[[Session, Item, Actor, Scan], Actor]
 # id if any, in one statement. Built once, so that only its cached compiled
 # form is looked up per scan. SQLite renders no FOR UPDATE: its transactions
 # already hold the database's write lock from BEGIN IMMEDIATE (see db.py).
-LOCK = (
-    select(Item, col(CustodyEvent.id).label("earlier_id"))
+LOCK: sa.Select[Item, Any] = (
+    sa.select(Item, col(CustodyEvent.id).label("earlier_id"))
     .outerjoin_from(Item, CustodyEvent, col(CustodyEvent.client_id) == sa.bindparam("client_id"))
     .where(col(Item.tracking_code) == sa.bindparam("code"))
     .with_for_update(of=Item)
@@ -107,9 +107,9 @@ class Caller:
     columns added by outer joins, ``params`` its own parameters; ``actor``
     makes the actor from its rows, or raises if they name no one."""
 
-    statement: sa.Select[Any]
+    statement: sa.Select[*tuple[Any, ...]]
     params: Mapping[str, Any]
-    actor: Callable[[Session, Sequence[sa.Row[Any]]], Actor]
+    actor: Callable[[Session, Sequence[sa.Row[*tuple[Any, ...]]]], Actor]
 
 
 def record(
