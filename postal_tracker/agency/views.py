@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from flask import (
@@ -43,15 +43,13 @@ from postal_tracker.agency.forms import (
 )
 from postal_tracker.agency.models import ResultKind
 from postal_tracker.auth.models import User
+from postal_tracker.clock import VN_TZ, page_device_time
 from postal_tracker.config import Settings
 from postal_tracker.custody.errors import LedgerError
-from postal_tracker.custody.ledger import MAX_CLOCK_AHEAD
 from postal_tracker.custody.rules import POSTAL_ROLES
 from postal_tracker.units.models import POSTAL_KINDS, Unit
-from postal_tracker.workdays import VN_TZ
 
 bp = Blueprint("agency", __name__, url_prefix="/agency")
-MAX_PAGE_AGE = timedelta(hours=12)
 
 # What the service refuses, by (field, code), in the user's language.
 MESSAGES: dict[tuple[str, str], Any] = {
@@ -99,20 +97,6 @@ def _today() -> date:
 
 def _now() -> datetime:
     return datetime.now(VN_TZ)
-
-
-def _device_time(form: FlaskForm) -> datetime:
-    """When the page was served (kept in the form, so that the same form sent
-    twice is the same scan to the ledger); now if it is missing or odd."""
-    try:
-        value = datetime.fromisoformat(form.device_time.data or "")
-    except ValueError:
-        return _now()
-    now = _now()
-    # A page left open for days must not backdate a receipt (and its appointment).
-    if value.tzinfo is None or not now - MAX_PAGE_AGE <= value <= now + MAX_CLOCK_AHEAD:
-        return now
-    return value
 
 
 def _client_id(form: FlaskForm) -> str:
@@ -191,7 +175,7 @@ def receive(item_id: int) -> ResponseReturnValue:
             _appointment(form),
             follows=int(form.follows.data or 0),
             client_id=_client_id(form),
-            device_time=_device_time(form),
+            device_time=page_device_time(form.device_time.data),
         )
     except service.AgencyError as exc:
         _refused(form, exc)
@@ -229,7 +213,7 @@ def _receipt_sent_again(
             _appointment(form),
             follows=int(form.follows.data or 0),
             client_id=_client_id(form),
-            device_time=_device_time(form),
+            device_time=page_device_time(form.device_time.data),
         )
     except (service.NotFound, LedgerError):
         abort(404)
@@ -288,7 +272,7 @@ def result(dossier_id: int) -> ResponseReturnValue:
                 signed_on=form.signed_on.data or _today(),
             ),
             client_id=_client_id(form),
-            device_time=_device_time(form),
+            device_time=page_device_time(form.device_time.data),
             tracking_prefix=settings.tracking_prefix,
             tracking_country=settings.tracking_country,
         )
@@ -351,7 +335,7 @@ def offer(item_id: int) -> ResponseReturnValue:
             _receiver(form.receiver.data or ""),
             follows=int(form.follows.data) if (form.follows.data or "").isdigit() else None,
             client_id=_client_id(form),
-            device_time=_device_time(form),
+            device_time=page_device_time(form.device_time.data),
         )
     except service.AgencyError as exc:
         _refused(form, exc)

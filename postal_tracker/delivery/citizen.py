@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from sqlmodel import col, select
 
 from postal_tracker import db
+from postal_tracker.clock import VN_TZ
 from postal_tracker.config import Settings
 from postal_tracker.custody.errors import LedgerError
 from postal_tracker.custody.models import Item
@@ -28,7 +29,6 @@ from postal_tracker.extensions import limiter
 from postal_tracker.intake.models import Dossier
 from postal_tracker.phones import mask_phone
 from postal_tracker.units.models import Unit
-from postal_tracker.workdays import VN_TZ
 
 bp = Blueprint("citizen", __name__, url_prefix="/c")
 # Guessing tokens is hopeless (they are signed), but a limit keeps scanners cheap.

@@ -20,6 +20,7 @@ from sqlmodel import col, select
 
 from postal_tracker.auth.models import Role, User
 from postal_tracker.auth.service import actor_for, unit_ids_of
+from postal_tracker.clock import VN_TZ
 from postal_tracker.config import Settings
 from postal_tracker.custody.ledger import Answer, Scan, lock_item, record
 from postal_tracker.custody.models import Alert, Item
@@ -43,7 +44,7 @@ from postal_tracker.delivery.scheduling import (
 )
 from postal_tracker.intake.models import Dossier
 from postal_tracker.units.models import Unit
-from postal_tracker.workdays import VN_TZ, add_working_days
+from postal_tracker.workdays import add_working_days
 
 MAX_NAME = 200
 MAX_NOTE = 500

@@ -28,6 +28,7 @@ from wtforms.fields.choices import SelectChoice
 
 from postal_tracker import db
 from postal_tracker.auth.models import Role, User
+from postal_tracker.clock import VN_TZ
 from postal_tracker.config import Settings
 from postal_tracker.custody.errors import LedgerError
 from postal_tracker.delivery import proof_images, queries, routes, routes_csv, service
@@ -53,7 +54,6 @@ from postal_tracker.delivery.models import (
 from postal_tracker.delivery.run_list_pdf import SlipData, render_delivery_slip, render_run_list
 from postal_tracker.intake.models import Dossier
 from postal_tracker.units.models import Unit, UnitKind
-from postal_tracker.workdays import VN_TZ
 
 bp = Blueprint("delivery", __name__, url_prefix="/delivery")
 ROUTE_KEEPERS = frozenset({Role.SUPERVISOR, Role.ADMIN})

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -22,9 +20,9 @@ from postal_tracker import db
 from postal_tracker.auth.models import Role, User
 from postal_tracker.auth.scope import visible_dossier
 from postal_tracker.auth.service import actor_for, units_of
+from postal_tracker.clock import VN_TZ, page_device_time
 from postal_tracker.config import Settings
 from postal_tracker.custody.errors import IdempotencyMismatch
-from postal_tracker.custody.ledger import MAX_CLOCK_AHEAD
 from postal_tracker.intake import queries
 from postal_tracker.intake.forms import IntakeForm, id_number, seal_number
 from postal_tracker.intake.models import DeliveryPreference, Dossier
@@ -41,7 +39,6 @@ from postal_tracker.slips.views import intake_slip_of
 from postal_tracker.units.service import agencies
 
 bp = Blueprint("dossiers", __name__, url_prefix="/dossiers")
-VN_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
 INTAKE_ROLES = frozenset({Role.COMMUNE_OFFICER, Role.POSTAL_WORKER})
 
 
@@ -103,7 +100,7 @@ def new() -> ResponseReturnValue:
             actor_for(session, user, form.intake_unit_id.data),
             _record(form),
             client_id=client_id,
-            device_time=_device_time(form.device_time.data),
+            device_time=page_device_time(form.device_time.data),
             tracking_prefix=settings.tracking_prefix,
             tracking_country=settings.tracking_country,
             issuer=SlipIssuer.from_settings(settings, lang=str(get_locale())),
@@ -167,7 +164,7 @@ def show(dossier_id: int) -> ResponseReturnValue:
         timeline=queries.timeline(session, dossier),
         slip=intake_slip_of(_id_of(dossier)),
         phone=national(dossier.sender_phone),
-        vn_time=VN_TIME,
+        vn_time=VN_TZ,
     )
 
 
@@ -216,21 +213,3 @@ def _client_id(raw: str | None) -> str:
     except ValueError:
         # An old page without a client id still saves, once.
         return str(uuid.uuid4())
-
-
-def _device_time(raw: str | None) -> datetime:
-    """The time on the officer's device, sent by the page with its UTC offset;
-    the server's clock in Vietnam's time zone when the page could not."""
-    if raw:
-        try:
-            value = datetime.fromisoformat(raw)
-        except ValueError:
-            value = None
-        # A clock far ahead is wrong, not early: keep the server's time then.
-        if value is not None and value.tzinfo is not None and value <= _latest_device_time():
-            return value
-    return datetime.now(VN_TIME)
-
-
-def _latest_device_time() -> datetime:
-    return datetime.now(VN_TIME) + MAX_CLOCK_AHEAD

@@ -8,15 +8,14 @@ the first answer again (200), the same id with other content 422.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated, Any
 
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from postal_tracker import db
-from postal_tracker.api.schemas import Strict
+from postal_tracker.api.schemas import DeviceTime, Strict
 from postal_tracker.api.views import ApiError, api_user, parse_body
 from postal_tracker.auth.models import User
 from postal_tracker.auth.service import units_of
@@ -37,12 +36,6 @@ Code = Annotated[str, Field(min_length=1, max_length=40, pattern=_PLAIN)]
 REFERENCE = re.compile(r"BK-[A-Z0-9]{8}")
 
 
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("must include the UTC offset, e.g. 2026-11-27T08:30:00+07:00")
-    return value
-
-
 class ManifestCreate(Strict):
     client_id: ClientId
     unit_code: Annotated[str | None, Field(default=None, max_length=32, pattern=_PLAIN)]
@@ -55,19 +48,15 @@ class ManifestItemAdd(Strict):
 
 class ManifestOffer(Strict):
     client_id: ClientId
-    device_time: datetime
+    device_time: DeviceTime
     receiver_username: Annotated[str, Field(default="", max_length=64, pattern=_PLAIN)]
     receiver_unit_code: Annotated[str, Field(default="", max_length=32, pattern=_PLAIN)]
-
-    _device_time = field_validator("device_time")(_aware)
 
 
 class ManifestReceipt(Strict):
     client_id: ClientId
-    device_time: datetime
+    device_time: DeviceTime
     codes: Annotated[list[Code], Field(max_length=service.MAX_ITEMS * 2)]
-
-    _device_time = field_validator("device_time")(_aware)
 
 
 REQUEST_MODELS = (ManifestCreate, ManifestItemAdd, ManifestOffer, ManifestReceipt)

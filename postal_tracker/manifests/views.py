@@ -4,8 +4,6 @@ see its reconciliation. Manifests outside one's part answer 404."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -28,9 +26,9 @@ from wtforms.fields.choices import SelectChoice
 from postal_tracker import db
 from postal_tracker.auth.models import User
 from postal_tracker.auth.service import units_of
+from postal_tracker.clock import page_device_time
 from postal_tracker.config import Settings
 from postal_tracker.custody.errors import IdempotencyMismatch, LedgerError
-from postal_tracker.custody.ledger import MAX_CLOCK_AHEAD
 from postal_tracker.custody.rules import HANDLING_ROLES
 from postal_tracker.manifests import service
 from postal_tracker.manifests.api import REFERENCE
@@ -48,7 +46,6 @@ from postal_tracker.slips.models import IssuedSlip
 from postal_tracker.units.models import AREA_KINDS, Unit
 
 bp = Blueprint("manifests", __name__, url_prefix="/manifests")
-VN_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def _user() -> User:
@@ -71,24 +68,6 @@ def _message(exc: ManifestError | LedgerError) -> str:
     if isinstance(exc, IdempotencyMismatch):
         return str(_("This form was already sent with other content; nothing was recorded."))
     return str(_("The custody rules refused this: %(reason)s", reason=exc.message))
-
-
-def _device_time(raw: str | None) -> datetime:
-    """The time on the person's device, sent by the page with its UTC offset;
-    the server's clock in Vietnam's time when the page could not send it."""
-    if raw:
-        try:
-            value = datetime.fromisoformat(raw)
-        except ValueError:
-            value = None
-        # A clock far ahead is wrong, not early: keep the server's time then.
-        if (
-            value is not None
-            and value.tzinfo is not None
-            and value <= datetime.now(VN_TIME) + MAX_CLOCK_AHEAD
-        ):
-            return value
-    return datetime.now(VN_TIME)
 
 
 def _fresh_id() -> str:
@@ -251,7 +230,7 @@ def offer(reference: str) -> ResponseReturnValue:
             manifest,
             receiver,
             client_id=form.client_id.data[:64],
-            device_time=_device_time(form.device_time.data),
+            device_time=page_device_time(form.device_time.data),
             issuer=SlipIssuer.from_settings(current_app.config["SETTINGS"], lang=str(get_locale())),
         )
     except (ManifestError, LedgerError) as exc:
@@ -332,7 +311,7 @@ def receive(reference: str) -> ResponseReturnValue:
             manifest,
             codes,
             client_id=(form.client_id.data or _fresh_id())[:64],
-            device_time=_device_time(form.device_time.data),
+            device_time=page_device_time(form.device_time.data),
         )
     except (ManifestError, LedgerError) as exc:
         session.rollback()

@@ -14,7 +14,7 @@ from postal_tracker.custody.rules import EventKind
 from postal_tracker.db import transaction
 from postal_tracker.delivery.models import Delivery, DeliveryStatus
 from postal_tracker.delivery.routes import RouteInput, check_route, save_route
-from postal_tracker.workdays import VN_TZ
+from postal_tracker.clock import VN_TZ
 from tests.conftest import DEMO_PASSWORD
 from tests.delivery.helpers import put_on_run, returning_result
 

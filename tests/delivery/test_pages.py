@@ -25,7 +25,7 @@ from postal_tracker.db import transaction
 from postal_tracker.delivery.links import make_token
 from postal_tracker.delivery.models import Delivery, DeliveryKind, DeliveryRoute, DeliveryStatus
 from postal_tracker.delivery.routes import RouteInput, check_route, save_route
-from postal_tracker.workdays import VN_TZ
+from postal_tracker.clock import VN_TZ
 from tests.conftest import Browser, csrf_token
 from tests.delivery.helpers import put_on_run, returning_result
 from tests.slips.pdfcheck import text_of
