@@ -23,7 +23,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
@@ -48,6 +48,7 @@ from postal_tracker.config import Settings
 from postal_tracker.custody.errors import LedgerError
 from postal_tracker.custody.rules import POSTAL_ROLES
 from postal_tracker.units.models import POSTAL_KINDS, Unit
+from postal_tracker.web.staff import current_staff
 
 bp = Blueprint("agency", __name__, url_prefix="/agency")
 
@@ -84,11 +85,6 @@ CONFLICT = _l(
     "The dossier was handed to someone else before you confirmed. Nothing moved; "
     "the item is now disputed and a supervisor has been alerted."
 )
-
-
-def _user() -> User:
-    user: User = current_user._get_current_object()
-    return user
 
 
 def _today() -> date:
@@ -131,7 +127,7 @@ def _found(get: Callable[[], Any]) -> Any:
 @login_required
 def dashboard() -> ResponseReturnValue:
     session = db.session()
-    user = _user()
+    user = current_staff()
     if not queries.agency_ids(session, user):
         abort(404)
     return render_template(
@@ -154,7 +150,7 @@ def _new_form_ids(form: FlaskForm) -> None:
 @login_required
 def receive(item_id: int) -> ResponseReturnValue:
     session = db.session()
-    user = _user()
+    user = current_staff()
     form = ReceiptForm()
     if request.method == "POST" and service.client_id_used(session, _client_id(form)):
         return _receipt_sent_again(session, user, item_id, form)
@@ -227,7 +223,7 @@ def _receipt_sent_again(
 @login_required
 def appointment(dossier_id: int) -> ResponseReturnValue:
     session = db.session()
-    user = _user()
+    user = current_staff()
     dossier, item = _found(lambda: service.held_dossier(session, user, dossier_id))
     form = AppointmentForm()
     page = _page("agency/appointment.html", form=form, item=item, dossier=dossier)
@@ -249,7 +245,7 @@ def appointment(dossier_id: int) -> ResponseReturnValue:
 @login_required
 def result(dossier_id: int) -> ResponseReturnValue:
     session = db.session()
-    user = _user()
+    user = current_staff()
     dossier, item = _found(lambda: service.held_dossier(session, user, dossier_id))
     form = ResultForm()
     page = _page("agency/result.html", form=form, item=item, dossier=dossier)
@@ -315,7 +311,7 @@ def _receiver(value: str) -> service.Receiver:
 @login_required
 def offer(item_id: int) -> ResponseReturnValue:
     session = db.session()
-    user = _user()
+    user = current_staff()
     item = _found(lambda: service.result_item(session, user, item_id))
     dossier = queries.clerk_dossier(session, user, item.dossier_id)
     form = OfferForm()
@@ -355,7 +351,7 @@ def offer(item_id: int) -> ResponseReturnValue:
 @login_required
 def apology(dossier_id: int) -> ResponseReturnValue:
     session = db.session()
-    user = _user()
+    user = current_staff()
     dossier, item = _found(lambda: service.held_dossier(session, user, dossier_id))
     current = queries.current_appointment(session, dossier_id)
     form = ApologyForm()
@@ -384,7 +380,7 @@ def apology(dossier_id: int) -> ResponseReturnValue:
 @login_required
 def apology_slip(slip_id: int) -> ResponseReturnValue:
     session = db.session()
-    slip = _found(lambda: service.apology_slip_for(session, _user(), slip_id))
+    slip = _found(lambda: service.apology_slip_for(session, current_staff(), slip_id))
     return render_template(
         "agency/apology_slip.html", slip=slip, data=service.slip_data(session, slip)
     )
@@ -394,7 +390,7 @@ def apology_slip(slip_id: int) -> ResponseReturnValue:
 @login_required
 def apology_slip_pdf(slip_id: int) -> ResponseReturnValue:
     session = db.session()
-    slip = _found(lambda: service.apology_slip_for(session, _user(), slip_id))
+    slip = _found(lambda: service.apology_slip_for(session, current_staff(), slip_id))
     pdf = render_apology_slip(service.slip_data(session, slip))
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="phieu-xin-loi-{slip.id}.pdf"'

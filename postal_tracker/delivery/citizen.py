@@ -27,7 +27,7 @@ from postal_tracker.delivery.links import LinkExpired, LinkInvalid, read_token
 from postal_tracker.delivery.models import Delivery, DeliveryStatus
 from postal_tracker.extensions import limiter
 from postal_tracker.intake.models import Dossier
-from postal_tracker.phones import mask_phone
+from postal_tracker.masking import mask_name, mask_phone
 from postal_tracker.units.models import Unit
 
 bp = Blueprint("citizen", __name__, url_prefix="/c")
@@ -70,14 +70,6 @@ def link_expired(_exc: LinkExpired) -> ResponseReturnValue:
 @bp.errorhandler(LinkInvalid)
 def link_invalid(_exc: LinkInvalid) -> ResponseReturnValue:
     return render_template("delivery/citizen_link.html", expired=False), 404
-
-
-def mask_name(name: str) -> str:
-    """``Nguyễn Thị Phương Thảo`` as ``N*** T*** P*** Thảo``: enough to recognise."""
-    words = name.split()
-    if not words:
-        return ""
-    return " ".join([w[0] + "***" for w in words[:-1]] + [words[-1]])
 
 
 @bp.get("/<token>")

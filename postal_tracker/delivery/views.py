@@ -21,7 +21,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlmodel import col, select
 from wtforms.fields.choices import SelectChoice
@@ -54,14 +54,10 @@ from postal_tracker.delivery.models import (
 from postal_tracker.delivery.run_list_pdf import SlipData, render_delivery_slip, render_run_list
 from postal_tracker.intake.models import Dossier
 from postal_tracker.units.models import Unit, UnitKind
+from postal_tracker.web.staff import current_staff
 
 bp = Blueprint("delivery", __name__, url_prefix="/delivery")
 ROUTE_KEEPERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
-
-
-def _user() -> User:
-    user: User = current_user._get_current_object()
-    return user
 
 
 def _settings() -> Settings:
@@ -74,7 +70,7 @@ def _today() -> date:
 
 
 def _need(*roles: Role) -> User:
-    user = _user()
+    user = current_staff()
     if user.role not in roles:
         abort(404)
     return user
@@ -381,7 +377,7 @@ def failed(delivery_id: int) -> ResponseReturnValue:
 @bp.get("/<int:delivery_id>/slip.pdf")
 @login_required
 def slip(delivery_id: int) -> ResponseReturnValue:
-    user = _user()
+    user = current_staff()
     session = db.session()
     delivery = session.get(Delivery, delivery_id)
     if delivery is None or delivery.status is not DeliveryStatus.DELIVERED:

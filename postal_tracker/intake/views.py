@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import StringField
@@ -37,14 +37,10 @@ from postal_tracker.phones import mask_phone, national
 from postal_tracker.slips.issuing import SlipIssuer
 from postal_tracker.slips.views import intake_slip_of
 from postal_tracker.units.service import agencies
+from postal_tracker.web.staff import current_staff
 
 bp = Blueprint("dossiers", __name__, url_prefix="/dossiers")
 INTAKE_ROLES = frozenset({Role.COMMUNE_OFFICER, Role.POSTAL_WORKER})
-
-
-def _user() -> User:
-    user: User = current_user._get_current_object()
-    return user
 
 
 class SearchForm(FlaskForm):
@@ -59,7 +55,7 @@ def index() -> ResponseReturnValue:
     # Search is a POST: a name or phone number must never end up in a URL.
     form = SearchForm()
     query = (form.q.data or "") if form.validate_on_submit() else ""
-    rows = queries.search_dossiers(db.session(), _user(), query)
+    rows = queries.search_dossiers(db.session(), current_staff(), query)
     return render_template(
         "dossiers/index.html", form=form, rows=rows, query=query, mask_phone=mask_phone
     )
@@ -78,7 +74,7 @@ _INTAKE_ERRORS = {
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new() -> ResponseReturnValue:
-    user = _user()
+    user = current_staff()
     if user.role not in INTAKE_ROLES:
         abort(404)
     session = db.session()
@@ -153,7 +149,7 @@ def _earlier_use(
 @login_required
 def show(dossier_id: int) -> ResponseReturnValue:
     session = db.session()
-    dossier = visible_dossier(session, _user(), dossier_id)
+    dossier = visible_dossier(session, current_staff(), dossier_id)
     if dossier is None:
         abort(404)
     return render_template(

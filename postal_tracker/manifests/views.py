@@ -19,7 +19,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlmodel import col, select
 from wtforms.fields.choices import SelectChoice
 
@@ -44,19 +44,15 @@ from postal_tracker.manifests.service import ManifestError, Reconciliation
 from postal_tracker.slips.issuing import SlipIssuer, copy_of
 from postal_tracker.slips.models import IssuedSlip
 from postal_tracker.units.models import AREA_KINDS, Unit
+from postal_tracker.web.staff import current_staff
 
 bp = Blueprint("manifests", __name__, url_prefix="/manifests")
-
-
-def _user() -> User:
-    user: User = current_user._get_current_object()
-    return user
 
 
 def _visible(reference: str) -> Manifest:
     if not REFERENCE.fullmatch(reference.strip().upper()):
         abort(404)
-    manifest = service.visible_manifest(db.session(), _user(), reference)
+    manifest = service.visible_manifest(db.session(), current_staff(), reference)
     if manifest is None:
         abort(404)
     return manifest
@@ -78,7 +74,7 @@ def _fresh_id() -> str:
 @login_required
 def index() -> ResponseReturnValue:
     session = db.session()
-    user = _user()
+    user = current_staff()
     giving, incoming = service.manifests_of(session, user)
     form = NewManifestForm()
     form.client_id.data = _fresh_id()
@@ -95,7 +91,7 @@ def index() -> ResponseReturnValue:
 @bp.post("/new")
 @login_required
 def new() -> ResponseReturnValue:
-    user = _user()
+    user = current_staff()
     if user.role not in HANDLING_ROLES:
         abort(404)
     form = NewManifestForm()
@@ -140,7 +136,7 @@ def _show(
     status: int = 200,
 ) -> ResponseReturnValue:
     session = db.session()
-    user = _user()
+    user = current_staff()
     item_form = item_form or ItemForm(formdata=None)
     return (
         render_template(
@@ -189,7 +185,7 @@ def add_item(reference: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _show(manifest, item_form=form, status=422)
     try:
-        service.add_item(db.session(), _user(), manifest, form.code.data or "")
+        service.add_item(db.session(), current_staff(), manifest, form.code.data or "")
     except ManifestError as exc:
         form.code.errors = [_message(exc)]
         return _show(manifest, item_form=form, status=exc.status)
@@ -204,7 +200,7 @@ def remove_item(reference: str) -> ResponseReturnValue:
     form = ItemForm()
     if form.validate_on_submit():
         try:
-            service.remove_item(db.session(), _user(), manifest, form.code.data or "")
+            service.remove_item(db.session(), current_staff(), manifest, form.code.data or "")
             flash(_("Removed %(code)s.", code=(form.code.data or "").strip().upper()), "success")
         except ManifestError as exc:
             flash(_message(exc), "error")
@@ -226,7 +222,7 @@ def offer(reference: str) -> ResponseReturnValue:
         )
         service.offer_manifest(
             session,
-            _user(),
+            current_staff(),
             manifest,
             receiver,
             client_id=form.client_id.data[:64],
@@ -289,7 +285,7 @@ def _pdf(reference: str, slip: IssuedSlip) -> ResponseReturnValue:
 def receive(reference: str) -> ResponseReturnValue:
     manifest = _visible(reference)
     session = db.session()
-    user = _user()
+    user = current_staff()
     if manifest.status is ManifestStatus.RECEIVED:
         return redirect(url_for("manifests.show", reference=manifest.reference))
     if manifest.status is not ManifestStatus.OFFERED or not service.is_receiver(

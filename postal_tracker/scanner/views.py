@@ -16,7 +16,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlmodel import col, select
 
 from postal_tracker import db
@@ -34,6 +34,7 @@ from postal_tracker.scanner.holdings import (
 )
 from postal_tracker.scanner.strings import scanner_strings
 from postal_tracker.units.models import AREA_KINDS, Unit
+from postal_tracker.web.staff import current_staff
 
 bp = Blueprint("scanner", __name__, url_prefix="/scanner")
 STATIC = Path(__file__).resolve().parent.parent / "static" / "scanner"
@@ -41,16 +42,11 @@ STATIC = Path(__file__).resolve().parent.parent / "static" / "scanner"
 MAX_PHOTO_BYTES = 6 * 1024 * 1024
 
 
-def _user() -> User:
-    user: User = current_user._get_current_object()
-    return user
-
-
 @bp.get("/")
 @login_required
 def scanner() -> ResponseReturnValue:
     session = db.session()
-    user = _user()
+    user = current_staff()
     me = {
         "id": user.id,
         "username": user.username,
@@ -71,7 +67,7 @@ def scanner() -> ResponseReturnValue:
 def me() -> ResponseReturnValue:
     """Who the session belongs to: a phone shared by several people sends its
     queued scans only under the session of the person who made them."""
-    return jsonify(id=_user().id)
+    return jsonify(id=current_staff().id)
 
 
 @bp.get("/sw.js")
@@ -163,7 +159,7 @@ def parties() -> ResponseReturnValue:
 @login_required
 def held() -> ResponseReturnValue:
     session = db.session()
-    user = _user()
+    user = current_staff()
     now = utcnow()
     mine, offered = holdings(session, user)
     return render_template(
@@ -179,7 +175,7 @@ def held() -> ResponseReturnValue:
 @login_required
 def office_held(code: str) -> ResponseReturnValue:
     session = db.session()
-    unit = next((u for u in offices_of(session, _user()) if u.code == code), None)
+    unit = next((u for u in offices_of(session, current_staff()) if u.code == code), None)
     if unit is None:
         abort(404)  # not one's office, or no such office: the same answer
     now = utcnow()
