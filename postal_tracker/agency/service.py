@@ -39,7 +39,7 @@ from postal_tracker.custody.codes import allocate_tracking_code
 from postal_tracker.custody.ledger import Answer, Scan, open_item, record
 from postal_tracker.custody.models import CustodyEvent, Item, ItemKind
 from postal_tracker.custody.rules import POSTAL_ROLES, EventKind, Phase
-from postal_tracker.errors import N_, DomainError, NotFound
+from postal_tracker.errors import N_, NOT_FOUND, REQUIRED, DomainError, NotFound
 from postal_tracker.intake.models import Dossier
 from postal_tracker.units.models import POSTAL_KINDS, Unit
 from postal_tracker.workdays import local_date
@@ -47,9 +47,6 @@ from postal_tracker.workdays import local_date
 MAX_REASON = 500
 
 
-# Missing or outside the clerk's agencies: the page answers 404 either way.
-NOT_FOUND = N_("Not found. It does not exist, or it is not in your area of work.")
-REQUIRED = N_("This field is required.")
 RESULT_EXISTS = N_("The result of this dossier was already recorded.")
 NOT_POSTAL = N_("Choose a postal worker or post office from the list.")
 

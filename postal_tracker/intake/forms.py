@@ -38,7 +38,8 @@ from wtforms.validators import (
 )
 
 from postal_tracker import s10
-from postal_tracker.delivery.proof_images import ImageRefused, signature_png
+from postal_tracker.delivery.proof_images import signature_png
+from postal_tracker.errors import DomainError
 from postal_tracker.intake.models import DeliveryPreference
 from postal_tracker.phones import InvalidPhone, parse_vn_phone
 
@@ -214,7 +215,7 @@ class IntakeForm(FlaskForm):
         if field.data:
             try:
                 self.sender_signature_png = signature_png(field.data)
-            except ImageRefused:
+            except DomainError:
                 message = _l("The signature could not be read; clear it and ask for it again.")
                 raise ValidationError(message) from None
 
