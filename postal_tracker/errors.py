@@ -82,3 +82,7 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     kind = Kind.CONFLICT
+
+
+class Forbidden(DomainError):
+    kind = Kind.FORBIDDEN

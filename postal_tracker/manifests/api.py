@@ -20,10 +20,10 @@ from postal_tracker.api.views import ApiError, api_user, parse_body
 from postal_tracker.auth.models import User
 from postal_tracker.auth.service import units_of
 from postal_tracker.custody.errors import LedgerError
+from postal_tracker.errors import DomainError
 from postal_tracker.extensions import csrf
 from postal_tracker.manifests import service
 from postal_tracker.manifests.models import Manifest
-from postal_tracker.manifests.service import ManifestError
 from postal_tracker.slips.issuing import SlipIssuer
 
 bp = Blueprint("manifests_api", __name__, url_prefix="/api/v1/manifests")
@@ -70,11 +70,11 @@ def _api_error(exc: ApiError) -> ResponseReturnValue:
     return jsonify(error=body), exc.status
 
 
-@bp.errorhandler(ManifestError)
-def _manifest_error(exc: ManifestError) -> ResponseReturnValue:
-    body: dict[str, Any] = {"code": exc.code, "message": exc.message}
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError) -> ResponseReturnValue:
+    body: dict[str, Any] = {"code": exc.code, "message": exc.untranslated()}
     if exc.field:
-        body["fields"] = {exc.field: exc.message}
+        body["fields"] = {exc.field: exc.untranslated()}
     return jsonify(error=body), exc.status
 
 

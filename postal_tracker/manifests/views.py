@@ -30,20 +30,21 @@ from postal_tracker.clock import page_device_time
 from postal_tracker.config import Settings
 from postal_tracker.custody.errors import IdempotencyMismatch, LedgerError
 from postal_tracker.custody.rules import HANDLING_ROLES
+from postal_tracker.errors import DomainError
 from postal_tracker.manifests import service
 from postal_tracker.manifests.api import REFERENCE
 from postal_tracker.manifests.forms import (
-    MESSAGES,
     ItemForm,
     NewManifestForm,
     OfferForm,
     ReceiveForm,
 )
 from postal_tracker.manifests.models import Manifest, ManifestStatus
-from postal_tracker.manifests.service import ManifestError, Reconciliation
+from postal_tracker.manifests.service import Reconciliation
 from postal_tracker.slips.issuing import SlipIssuer, copy_of
 from postal_tracker.slips.models import IssuedSlip
 from postal_tracker.units.models import AREA_KINDS, Unit
+from postal_tracker.web.refusals import translated
 from postal_tracker.web.staff import current_staff
 
 bp = Blueprint("manifests", __name__, url_prefix="/manifests")
@@ -58,9 +59,9 @@ def _visible(reference: str) -> Manifest:
     return manifest
 
 
-def _message(exc: ManifestError | LedgerError) -> str:
-    if isinstance(exc, ManifestError) and exc.code in MESSAGES:
-        return str(MESSAGES[exc.code])
+def _message(exc: DomainError | LedgerError) -> str:
+    if isinstance(exc, DomainError):
+        return translated(exc)
     if isinstance(exc, IdempotencyMismatch):
         return str(_("This form was already sent with other content; nothing was recorded."))
     return str(_("The custody rules refused this: %(reason)s", reason=exc.message))
@@ -106,7 +107,7 @@ def new() -> ResponseReturnValue:
             unit_id=form.unit_id.data or None,
             note=form.note.data or "",
         )
-    except (ManifestError, LedgerError) as exc:
+    except (DomainError, LedgerError) as exc:
         flash(_message(exc), "error")
         return redirect(url_for("manifests.index"))
     return redirect(url_for("manifests.show", reference=manifest.reference))
@@ -186,7 +187,7 @@ def add_item(reference: str) -> ResponseReturnValue:
         return _show(manifest, item_form=form, status=422)
     try:
         service.add_item(db.session(), current_staff(), manifest, form.code.data or "")
-    except ManifestError as exc:
+    except DomainError as exc:
         form.code.errors = [_message(exc)]
         return _show(manifest, item_form=form, status=exc.status)
     flash(_("Added %(code)s.", code=(form.code.data or "").strip().upper()), "success")
@@ -202,7 +203,7 @@ def remove_item(reference: str) -> ResponseReturnValue:
         try:
             service.remove_item(db.session(), current_staff(), manifest, form.code.data or "")
             flash(_("Removed %(code)s.", code=(form.code.data or "").strip().upper()), "success")
-        except ManifestError as exc:
+        except DomainError as exc:
             flash(_message(exc), "error")
             return _show(manifest, status=exc.status)
     return redirect(url_for("manifests.show", reference=manifest.reference))
@@ -229,7 +230,7 @@ def offer(reference: str) -> ResponseReturnValue:
             device_time=page_device_time(form.device_time.data),
             issuer=SlipIssuer.from_settings(current_app.config["SETTINGS"], lang=str(get_locale())),
         )
-    except (ManifestError, LedgerError) as exc:
+    except (DomainError, LedgerError) as exc:
         session.rollback()
         manifest = _visible(reference)
         field = getattr(exc, "field", None)
@@ -309,14 +310,14 @@ def receive(reference: str) -> ResponseReturnValue:
             client_id=(form.client_id.data or _fresh_id())[:64],
             device_time=page_device_time(form.device_time.data),
         )
-    except (ManifestError, LedgerError) as exc:
+    except (DomainError, LedgerError) as exc:
         session.rollback()
         form.codes.errors = [_message(exc) + _which(exc, texts)]
         return _receive_page(_visible(reference), form, 422)
     return _result_page(manifest, result)
 
 
-def _which(exc: ManifestError | LedgerError, texts: list[str]) -> str:
+def _which(exc: DomainError | LedgerError, texts: list[str]) -> str:
     """The code a per-code error is about, so the person can find it."""
     field = getattr(exc, "field", None) or ""
     if field.startswith("codes."):
