@@ -86,3 +86,7 @@ class Conflict(DomainError):
 
 class Forbidden(DomainError):
     kind = Kind.FORBIDDEN
+
+
+class Locked(DomainError):
+    kind = Kind.LOCKED

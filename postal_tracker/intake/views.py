@@ -23,12 +23,12 @@ from postal_tracker.auth.service import actor_for, units_of
 from postal_tracker.clock import VN_TZ, page_device_time
 from postal_tracker.config import Settings
 from postal_tracker.custody.errors import IdempotencyMismatch
+from postal_tracker.errors import DomainError
 from postal_tracker.intake import queries
 from postal_tracker.intake.forms import IntakeForm, id_number, seal_number
 from postal_tracker.intake.models import DeliveryPreference, Dossier
 from postal_tracker.intake.service import (
     DocumentLine,
-    IntakeError,
     IntakeRecord,
     earlier_use,
     take_in,
@@ -37,6 +37,7 @@ from postal_tracker.phones import mask_phone, national
 from postal_tracker.slips.issuing import SlipIssuer
 from postal_tracker.slips.views import intake_slip_of
 from postal_tracker.units.service import agencies
+from postal_tracker.web.refusals import show_on_form
 from postal_tracker.web.staff import current_staff
 
 bp = Blueprint("dossiers", __name__, url_prefix="/dossiers")
@@ -59,16 +60,6 @@ def index() -> ResponseReturnValue:
     return render_template(
         "dossiers/index.html", form=form, rows=rows, query=query, mask_phone=mask_phone
     )
-
-
-# Messages for what only the database can tell, by the field they belong to.
-_INTAKE_ERRORS = {
-    "agency_id": _l("Choose an agency from the list."),
-    "intake_unit_id": _l("Choose one of your offices."),
-    "documents": _l("List at least one document."),
-    "sender_phone": _l("Enter a valid Vietnamese phone number, e.g. 0912 345 678."),
-    "label_code": _l("This label is not one of ours, or it is already used."),
-}
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -101,11 +92,9 @@ def new() -> ResponseReturnValue:
             tracking_country=settings.tracking_country,
             issuer=SlipIssuer.from_settings(settings, lang=str(get_locale())),
         )
-    except IntakeError as exc:
-        field = getattr(form, exc.field, None)
-        if field is not None:
-            field.errors = [*field.errors, str(_INTAKE_ERRORS.get(exc.field, exc.message))]
-        return _intake_page(form, 422)
+    except DomainError as exc:
+        show_on_form(form, exc)
+        return _intake_page(form, exc.status)
     except IdempotencyMismatch:
         # The same form raced itself (two taps on PostgreSQL): drop this
         # attempt's rows and show what the first one saved.

@@ -13,8 +13,10 @@ from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from postal_tracker import db
+from postal_tracker.errors import DomainError
 from postal_tracker.watch import alerts
-from postal_tracker.watch.alerts import NOTE_MAX, ResolveRefused
+from postal_tracker.watch.alerts import NOTE_MAX
+from postal_tracker.web.refusals import show_on_form
 from postal_tracker.web.staff import current_staff
 
 bp = Blueprint("watch", __name__, url_prefix="/alerts")
@@ -73,8 +75,8 @@ def resolve(alert_id: int) -> ResponseReturnValue:
         return _page(form, alert_id), 400
     try:
         alert = alerts.resolve(session, current_staff(), alert_id, form.note.data or "")
-    except ResolveRefused:
-        form.note.errors = [_("Say what was done.")]
+    except DomainError as exc:
+        show_on_form(form, exc)
         return _page(form, alert_id), 400
     if alert is None:
         abort(404)
