@@ -79,10 +79,8 @@ def take_in(
     try:
         # Stored in E.164 whoever calls, so that a search finds it however typed.
         phone = parse_vn_phone(record.sender_phone)
-    except InvalidPhone:
-        raise DomainError(
-            N_("Enter a valid Vietnamese phone number, e.g. 0912 345 678."), field="sender_phone"
-        ) from None
+    except InvalidPhone as exc:
+        raise DomainError(exc.message, field="sender_phone", code=exc.code) from None
     dossier = Dossier(
         sender_name=record.sender_name.strip(),
         sender_phone=phone,

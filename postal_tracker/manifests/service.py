@@ -201,15 +201,7 @@ def parse_code(text: str, field: str = "code") -> str:
     try:
         return s10.validate(text)
     except s10.InvalidTrackingCode as exc:
-        if exc.reason == "check_digit":
-            raise DomainError(
-                N_("The check digit does not match: the code was mistyped or misread."),
-                field=field,
-                code="check_digit",
-            ) from None
-        raise DomainError(
-            N_("Not a tracking code (e.g. HC123456785VN)."), field=field, code="format"
-        ) from None
+        raise DomainError(exc.message, field=field, code=exc.code) from None
 
 
 def add_item(session: Session, user: User, manifest: Manifest, text: str) -> ManifestLine:
