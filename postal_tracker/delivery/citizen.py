@@ -142,20 +142,18 @@ def _move(token: str, *, pickup: bool) -> ResponseReturnValue:
     except ValueError:
         show_on_form(form, planner.slot_refused("not_route_day"))
         return _page(token, form, 422)
-    session = db.session()
     try:
         if pickup and not raw and day <= _today():
             raise planner.slot_refused("past")
-        service.citizen_move(session, delivery, day, _today(), _settings(), pickup=pickup)
+        with db.undone_on_error() as session:
+            service.citizen_move(session, delivery, day, _today(), _settings(), pickup=pickup)
     except DomainError as exc:
-        session.rollback()
         if exc.field == "day":
             show_on_form(form, exc)
             return _page(token, form, exc.status)
         flash(translated(exc), "error")
         return redirect(url_for("citizen.show", token=token))
     except LedgerError:
-        session.rollback()
         flash(_("This delivery can no longer be changed."), "error")
         return redirect(url_for("citizen.show", token=token))
     if pickup:

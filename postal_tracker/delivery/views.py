@@ -229,9 +229,9 @@ def start() -> ResponseReturnValue:
         flash(_("A run can only be started on its own day."), "error")
         return redirect(url_for("delivery.run", day=day.isoformat()))
     try:
-        started = service.start_run(db.session(), user, day, _settings())
+        with db.undone_on_error() as session:
+            started = service.start_run(session, user, day, _settings())
     except (DomainError, LedgerError):
-        db.session().rollback()
         flash(_("The run could not be started; reload and try again."), "error")
         return redirect(url_for("delivery.run", day=day.isoformat()))
     flash(
@@ -424,11 +424,11 @@ def confirm_return(delivery_id: int) -> ResponseReturnValue:
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        service.confirm_return(db.session(), user, delivery_id)
+        with db.undone_on_error() as session:
+            service.confirm_return(session, user, delivery_id)
     except NotFound:
         abort(404)
     except (DomainError, LedgerError):
-        db.session().rollback()
         flash(_("This result moved meanwhile; nothing was recorded."), "error")
         return redirect(url_for("delivery.returns"))
     flash(_("Result taken back by the agency."), "success")

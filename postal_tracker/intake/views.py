@@ -82,23 +82,23 @@ def new() -> ResponseReturnValue:
         return earlier
     settings: Settings = current_app.config["SETTINGS"]
     try:
-        dossier, item = take_in(
-            session,
-            actor_for(session, user, form.intake_unit_id.data),
-            _record(form),
-            client_id=client_id,
-            device_time=page_device_time(form.device_time.data),
-            tracking_prefix=settings.tracking_prefix,
-            tracking_country=settings.tracking_country,
-            issuer=SlipIssuer.from_settings(settings, lang=str(get_locale())),
-        )
+        with db.undone_on_error():
+            dossier, item = take_in(
+                session,
+                actor_for(session, user, form.intake_unit_id.data),
+                _record(form),
+                client_id=client_id,
+                device_time=page_device_time(form.device_time.data),
+                tracking_prefix=settings.tracking_prefix,
+                tracking_country=settings.tracking_country,
+                issuer=SlipIssuer.from_settings(settings, lang=str(get_locale())),
+            )
     except DomainError as exc:
         show_on_form(form, exc)
         return _intake_page(form, exc.status)
     except IdempotencyMismatch:
-        # The same form raced itself (two taps on PostgreSQL): drop this
-        # attempt's rows and show what the first one saved.
-        session.rollback()
+        # The same form raced itself (two taps on PostgreSQL): this attempt's
+        # rows are gone; show what the first one saved.
         return _earlier_use(form, session, client_id, user) or _intake_page(form, 422)
     flash(_("Dossier saved. Tracking code: %(code)s", code=item.tracking_code), "success")
     return redirect(url_for("dossiers.show", dossier_id=dossier.id))

@@ -216,22 +216,23 @@ def offer(reference: str) -> ResponseReturnValue:
     form = _offer_form(OfferForm())
     if not form.validate_on_submit() or not form.client_id.data:
         return _show(manifest, offer_form=form, status=422)
-    session = db.session()
     try:
-        receiver = service.find_receiver(
-            session, form.receiver_username.data or "", form.receiver_unit.data or ""
-        )
-        service.offer_manifest(
-            session,
-            current_staff(),
-            manifest,
-            receiver,
-            client_id=form.client_id.data[:64],
-            device_time=page_device_time(form.device_time.data),
-            issuer=SlipIssuer.from_settings(current_app.config["SETTINGS"], lang=str(get_locale())),
-        )
+        with db.undone_on_error() as session:
+            receiver = service.find_receiver(
+                session, form.receiver_username.data or "", form.receiver_unit.data or ""
+            )
+            service.offer_manifest(
+                session,
+                current_staff(),
+                manifest,
+                receiver,
+                client_id=form.client_id.data[:64],
+                device_time=page_device_time(form.device_time.data),
+                issuer=SlipIssuer.from_settings(
+                    current_app.config["SETTINGS"], lang=str(get_locale())
+                ),
+            )
     except (DomainError, LedgerError) as exc:
-        session.rollback()
         manifest = _visible(reference)
         field = getattr(exc, "field", None)
         target = form.receiver_unit if field == "receiver_unit" else form.receiver_username
@@ -301,17 +302,17 @@ def receive(reference: str) -> ResponseReturnValue:
         return _receive_page(manifest, form, 200 if request.method == "GET" else 422)
     texts = (form.codes.data or "").split()
     try:
-        codes = service.parse_codes(texts)
-        result = service.receive_manifest(
-            session,
-            user,
-            manifest,
-            codes,
-            client_id=(form.client_id.data or _fresh_id())[:64],
-            device_time=page_device_time(form.device_time.data),
-        )
+        with db.undone_on_error():
+            codes = service.parse_codes(texts)
+            result = service.receive_manifest(
+                session,
+                user,
+                manifest,
+                codes,
+                client_id=(form.client_id.data or _fresh_id())[:64],
+                device_time=page_device_time(form.device_time.data),
+            )
     except (DomainError, LedgerError) as exc:
-        session.rollback()
         form.codes.errors = [_message(exc) + _which(exc, texts)]
         return _receive_page(_visible(reference), form, 422)
     return _result_page(manifest, result)
