@@ -25,7 +25,8 @@ from postal_tracker.auth.service import unit_ids_of
 from postal_tracker.custody.access import holdings
 from postal_tracker.custody.rules import HANDLING_ROLES
 from postal_tracker.db import utcnow
-from postal_tracker.scanner.decode import NotAnImage, decode_photo
+from postal_tracker.errors import DomainError
+from postal_tracker.scanner.decode import decode_photo
 from postal_tracker.scanner.holdings import (
     duration_text,
     longest_first,
@@ -34,6 +35,7 @@ from postal_tracker.scanner.holdings import (
 )
 from postal_tracker.scanner.strings import scanner_strings
 from postal_tracker.units.models import AREA_KINDS, Unit
+from postal_tracker.web.refusals import translated
 from postal_tracker.web.staff import current_staff
 
 bp = Blueprint("scanner", __name__, url_prefix="/scanner")
@@ -121,8 +123,8 @@ def decode() -> ResponseReturnValue:
         return _error(400, "photo", _("Send a photo of the code."))
     try:
         texts = decode_photo(data)
-    except NotAnImage:
-        return _error(422, "photo", _("This file is not a picture we can read."))
+    except DomainError as exc:
+        return _error(exc.status, exc.field or "photo", translated(exc))
     if not texts:
         return _error(
             422, "photo", _("No code was found in the photo. Try again, closer and steadier.")
