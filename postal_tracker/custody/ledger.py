@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 
+from postal_tracker.clock import MAX_CLOCK_AHEAD
 from postal_tracker.custody import rules
 from postal_tracker.custody.chain import GENESIS, digest, event_hash
 from postal_tracker.custody.errors import IdempotencyMismatch, ItemNotFound, Refused
@@ -30,9 +31,6 @@ from postal_tracker.custody.models import Alert, CustodyEvent, Item
 from postal_tracker.custody.rules import Actor, EventKind, ItemState, Party, Phase, Proposal
 from postal_tracker.db import utcnow
 from postal_tracker.errors import N_, DomainError
-
-# A device clock this far ahead of the server is wrong, not early.
-MAX_CLOCK_AHEAD = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
