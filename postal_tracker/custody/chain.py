@@ -42,13 +42,17 @@ HASHED_FIELDS = (
     "server_time",
     "data",
     "request_digest",
-    "answer_status",
     "prev_hash",
 )
 
 
 def event_hash(tracking_code: str, fields: dict[str, Any]) -> str:
     """The hash of one event: its content, its item and the previous hash."""
-    content = {name: fields[name] for name in HASHED_FIELDS}
+    content: dict[str, Any] = {name: fields[name] for name in HASHED_FIELDS}
+    # Chains written before migration 0011 hashed the HTTP status the event was
+    # first answered with, which was 409 for a conflict and 201 otherwise. The
+    # ledger no longer stores a status, so the same number is derived from the
+    # kind here and every chain already written still verifies.
+    content["answer_status"] = 409 if fields["kind"] == "conflict" else 201
     content["item"] = tracking_code
     return digest(content)

@@ -336,9 +336,6 @@ def _new_event(
         "server_time": _utc_micro(utcnow()),
         "data": scan.data,
         "request_digest": request_digest,
-        # Written, and hashed, as every event since the first has it; nothing
-        # reads it: a conflict is known by its kind.
-        "answer_status": 409 if scan.kind is EventKind.CONFLICT else 201,
         "prev_hash": item.head_hash or GENESIS,
     }
     fields["hash"] = event_hash(item.tracking_code, fields)

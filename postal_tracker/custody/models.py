@@ -73,7 +73,6 @@ class CustodyEvent(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # Idempotency: the digest of the request that created it, and the answer given.
     request_digest: str = Field(max_length=64)
-    answer_status: int = 201
     answer: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
