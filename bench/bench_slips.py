@@ -36,7 +36,7 @@ from postal_tracker.slips.keys import KeyRing
 from postal_tracker.slips.label_sheet import render_labels
 from postal_tracker.slips.layouts import load_layouts
 from postal_tracker.slips.model import Delivery, DocumentLine, IntakeSlipData, LabelData, Party
-from postal_tracker.slips.pen import MM
+from postal_tracker.slips.paper import MM
 from postal_tracker.slips.token import sign_slip, slip_url
 
 BASE_URL = "https://dichvucong.buudien-hn.example.vn"  # 40 characters

@@ -30,7 +30,7 @@ from postal_tracker.slips.model import (
     LabelData,
     Party,
 )
-from postal_tracker.slips.pdf import Rendered
+from postal_tracker.slips.paper import Rendered
 from postal_tracker.slips.strings import STRINGS
 from postal_tracker.slips.token import token_from_scan
 from tests.slips.pdfcheck import page_count, qr_texts, text_of
