@@ -38,6 +38,7 @@ MM = 72 / 25.4  # points per millimetre
 AUTHOR = "Postal Tracker"
 PAGE_COUNT_FORM = "PageCount"
 Align = Literal["left", "center", "right"]
+VAlign = Literal["top", "bottom"]
 # reportlab's TA_LEFT, TA_CENTER and TA_RIGHT: a paragraph takes only these numbers.
 _ALIGNMENTS: dict[str, Literal[0, 1, 2]] = {"left": 0, "center": 1, "right": 2}
 
@@ -169,7 +170,7 @@ class Paper:
         return (self.page.height - y) * MM
 
     def place(
-        self, flowables: Sequence[Flowable], box: Box, *, kind: str = "text", valign: str = "top"
+        self, flowables: Sequence[Flowable], box: Box, *, kind: str = "text", valign: VAlign = "top"
     ) -> float:
         """``flowables`` in ``box`` from its top, shrunk to fit; the height used (mm)."""
         fitted = KeepInFrame(box.width * MM, box.height * MM, list(flowables), mode="shrink")
@@ -185,7 +186,7 @@ class Paper:
         """``text`` in ``box``; the height used (mm)."""
         return self.lines([Line(text, size, bold, align)], box)
 
-    def lines(self, lines: Sequence[Line], box: Box, *, valign: str = "top") -> float:
+    def lines(self, lines: Sequence[Line], box: Box, *, valign: VAlign = "top") -> float:
         """``lines`` one under the other in ``box``; the height used (mm).
 
         Lines that each fit the width and together the height are drawn as
@@ -220,12 +221,9 @@ class Paper:
             else:
                 canvas.drawString(self._x(box.x), baseline, text)
             y -= leading
-        used = Box(box.x, top, max(widths) / MM, height)
-        if lines[0].align != "left":
-            used = Box(box.right - max(widths) / MM, top, max(widths) / MM, height)
-            if lines[0].align == "center":
-                used = used.moved((max(widths) / MM - box.width) / 2, 0)
-        self._record("text", used, box)
+        widest = max(widths) / MM
+        offset = {"left": 0.0, "center": (box.width - widest) / 2, "right": box.width - widest}
+        self._record("text", Box(box.x + offset[lines[0].align], top, widest, height), box)
         return height
 
     def flow(self, story: list[Flowable], box: Box) -> None:
@@ -423,7 +421,7 @@ def render_story(
 
     def decorate(canvas: Canvas, doc: SimpleDocTemplate) -> None:
         if on_page is not None:
-            on_page(canvas, styles, doc.page)
+            on_page(canvas, styles, canvas.getPageNumber())
 
     document.build(story(styles), onFirstPage=decorate, onLaterPages=decorate)
     return buffer.getvalue()
