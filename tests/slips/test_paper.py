@@ -4,11 +4,9 @@ and continue over pages with their table header repeated."""
 
 from __future__ import annotations
 
-import io
 from datetime import date, datetime, time
 
 import pytest
-from PIL import Image
 from reportlab.platypus import Flowable, Spacer
 
 from postal_tracker.delivery.models import DeliveryKind, DeliveryStatus
@@ -16,7 +14,7 @@ from postal_tracker.delivery.queries import Stop
 from postal_tracker.delivery.run_list_pdf import SlipData, render_delivery_slip, render_run_list
 from postal_tracker.slips.layouts import Box, Layout, LayoutError
 from postal_tracker.slips.paper import MM, new_canvas
-from tests.slips.pdfcheck import image_count, page_count, text_of
+from tests.slips.pdfcheck import image_count, page_count, signature_png, text_of
 
 
 def test_a_block_taller_than_an_empty_body_is_refused(layouts: dict[str, Layout]) -> None:
@@ -69,10 +67,6 @@ def test_the_run_list_continues_with_its_header() -> None:
 
 
 def test_the_delivery_slip_is_deterministic_with_its_signature() -> None:
-    image = Image.new("RGBA", (300, 100), (255, 255, 255, 0))
-    image.paste((0, 0, 160, 255), (20, 40, 280, 60))
-    png = io.BytesIO()
-    image.save(png, format="PNG")
     data = SlipData(
         delivery_id=5,
         tracking_code="HC000000014VN",
@@ -87,7 +81,7 @@ def test_the_delivery_slip_is_deterministic_with_its_signature() -> None:
         delivered_at=datetime(2026, 12, 4, 9, 30),
         signature_sha256="ab" * 32,
         photo_sha256="",
-        signature_png=png.getvalue(),
+        signature_png=signature_png(),
     )
     pdf = render_delivery_slip(data)
     assert pdf == render_delivery_slip(data)
