@@ -53,6 +53,8 @@ class Line(NamedTuple):
 
 
 class Drawn(NamedTuple):
+    """What was placed where: a text, the QR, an image, a rule, a page's body."""
+
     page: int
     kind: str
     box: Box
