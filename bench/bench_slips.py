@@ -1,10 +1,10 @@
 """Benchmark: slips and labels, ours against the naive way, in one run.
 
 Naive: ``qrcode.make`` (tries all eight masks), a PIL image per QR pasted
-into the PDF, one ``drawString`` per line. Ours: a fixed mask, the QR drawn as
-vector rectangles (once per slip, shared by its parts), text written as PDF
-operators in one text object per page, small streams compressed at zlib's
-fastest level (see ``postal_tracker.slips``).
+into the PDF, one ``drawString`` per line. Ours: the slips' engine on
+reportlab's public API (``postal_tracker.slips.paper``): a fixed mask, the QR
+drawn as vector rectangles (once per slip, a form shared by its parts), the
+body a platypus story, single lines drawn as they are.
 
 Times are medians of several runs without tracing; peak memory comes from a
 separate run under ``tracemalloc`` (which slows code down, so it is not timed).
@@ -36,7 +36,7 @@ from postal_tracker.slips.keys import KeyRing
 from postal_tracker.slips.label_sheet import render_labels
 from postal_tracker.slips.layouts import load_layouts
 from postal_tracker.slips.model import Delivery, DocumentLine, IntakeSlipData, LabelData, Party
-from postal_tracker.slips.pen import MM
+from postal_tracker.slips.paper import MM
 from postal_tracker.slips.token import sign_slip, slip_url
 
 BASE_URL = "https://dichvucong.buudien-hn.example.vn"  # 40 characters
@@ -44,7 +44,7 @@ NOW = datetime(2025, 11, 27, 7, 5, tzinfo=UTC)
 SLIP_RUNS = 30
 LABEL_COUNT = 1_000
 LABEL_RUNS = 3
-SLIP_GOAL_MS = 10.0
+SLIP_GOAL_MS = 15.0
 LABELS_GOAL_MS = 5_000.0
 
 

@@ -3,28 +3,26 @@ in Vietnamese, in the form of the official template (Circular 01/2018/TT-VPCP,
 form 04): the agency, the dossier, the old and new dates, the reason, and a
 box for the signature and seal.
 
-Deterministic: the same data gives the same bytes (reportlab's invariant
-mode), so a reprint matches the hash stored when the slip was issued. The
-slip carries no QR code: it names the tracking code, never a URL.
+Drawn by the slips' engine (``slips.paper.render_story``), so deterministic:
+the same data gives the same bytes. The slip carries no QR code: it names the
+tracking code, never a URL.
 """
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date
 
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.utils import simpleSplit
-from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Flowable, Paragraph, Spacer, Table
 
-from postal_tracker.slips.fonts import DEFAULT_FONTS, FontFiles, FontNames, register_fonts
-from postal_tracker.slips.pdf import display_code
+from postal_tracker.slips.fonts import DEFAULT_FONTS, FontFiles
+from postal_tracker.slips.paper import MM, Styles, markup, render_story
+from postal_tracker.slips.strings import display_code
 
-MM = 72 / 25.4
-MARGIN = 20 * MM
+MARGIN_MM = 20
 BODY_SIZE = 11.5
-LEADING = 16
+SIGNATURE_WIDTH_MM = 80
 
 
 @dataclass(frozen=True)
@@ -49,105 +47,87 @@ def vn_date(day: date) -> str:
 
 def render_apology_slip(data: ApologySlipData, fonts: FontFiles = DEFAULT_FONTS) -> bytes:
     """The slip as PDF bytes. Raises ``FontNotFound`` naming the package to install."""
-    names = register_fonts(fonts)
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, invariant=True, pageCompression=True)
-    canvas.setTitle(f"Phiếu xin lỗi và hẹn lại ngày trả kết quả số {data.slip_id}")
-    canvas.setAuthor("Postal Tracker")
-    canvas.setCreator("Postal Tracker")
-    _Writer(canvas, names).slip(data)
-    canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
+    return render_story(
+        lambda styles: _story(data, styles),
+        f"Phiếu xin lỗi và hẹn lại ngày trả kết quả số {data.slip_id}",
+        pagesize=A4,
+        margin_mm=MARGIN_MM,
+        fonts=fonts,
+    )
 
 
-class _Writer:
-    """Writes lines down the page, wrapping long text to the margins."""
+def _story(d: ApologySlipData, styles: Styles) -> list[Flowable]:
+    body = styles.text(BODY_SIZE)
+    body.leading = 16
 
-    def __init__(self, canvas: Canvas, fonts: FontNames) -> None:
-        self.canvas = canvas
-        self.fonts = fonts
-        self.width, height = A4
-        self.y = height - MARGIN
-
-    def centred(self, text: str, *, bold: bool = False, size: float = BODY_SIZE) -> None:
-        font = self.fonts.bold if bold else self.fonts.regular
-        for line in simpleSplit(text, font, size, self.width - 2 * MARGIN):
-            self.canvas.setFont(font, size)
-            self.canvas.drawCentredString(self.width / 2, self.y, line)
-            self.y -= size + 5
-
-    def para(self, text: str, *, label: str = "") -> None:
+    def para(text: str, label: str = "") -> Paragraph:
         """A paragraph, its optional bold label running into the text."""
-        usable = self.width - 2 * MARGIN
-        x = MARGIN
-        if label:
-            self.canvas.setFont(self.fonts.bold, BODY_SIZE)
-            self.canvas.drawString(x, self.y, label)
-            x += self.canvas.stringWidth(label + " ", self.fonts.bold, BODY_SIZE)
-        first = simpleSplit(text, self.fonts.regular, BODY_SIZE, usable - (x - MARGIN))
-        head = first[0] if first else ""
-        rest = " ".join(text.split()[len(head.split()) :]) if first else ""
-        self.canvas.setFont(self.fonts.regular, BODY_SIZE)
-        self.canvas.drawString(x, self.y, head)
-        self.y -= LEADING
-        for line in simpleSplit(rest, self.fonts.regular, BODY_SIZE, usable):
-            self.canvas.drawString(MARGIN, self.y, line)
-            self.y -= LEADING
+        bold = f"<font name='{styles.fonts.bold}'>{markup(label)}</font> " if label else ""
+        return Paragraph(bold + markup(text), body)
 
-    def gap(self, points: float = 8) -> None:
-        self.y -= points
-
-    def slip(self, d: ApologySlipData) -> None:
-        self.canvas.setFont(self.fonts.bold, 10)
-        self.canvas.drawString(MARGIN, self.y, d.agency_name.upper())
-        self.canvas.drawRightString(
-            self.width - MARGIN, self.y, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
-        )
-        self.y -= 14
-        self.canvas.setFont(self.fonts.regular, 10)
-        self.canvas.drawString(MARGIN, self.y, f"Số: {d.slip_id}/PXL")
-        self.canvas.drawRightString(self.width - MARGIN, self.y, "Độc lập - Tự do - Hạnh phúc")
-        self.y -= 30
-        self.centred("PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ", bold=True, size=14)
-        self.gap(10)
-        self.para(f"Kính gửi: Ông/Bà {d.citizen_name}")
-        self.gap()
-        self.para(
+    usable = A4[0] - 2 * MARGIN_MM * MM
+    masthead = Table(
+        [
+            [
+                styles.paragraph(d.agency_name.upper(), 10, bold=True),
+                styles.paragraph(
+                    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 10, bold=True, align="right"
+                ),
+            ],
+            [
+                styles.paragraph(f"Số: {d.slip_id}/PXL", 10),
+                styles.paragraph("Độc lập - Tự do - Hạnh phúc", 10, align="right"),
+            ],
+        ],
+        colWidths=[usable / 2, usable / 2],
+        style=[("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)],
+    )
+    reasons = [para(line.strip() or " ") for line in d.reason.splitlines() or [""]]
+    return [
+        masthead,
+        Spacer(0, 20),
+        styles.paragraph(
+            "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ", 14, bold=True, align="center"
+        ),
+        Spacer(0, 14),
+        para(f"Kính gửi: Ông/Bà {d.citizen_name}"),
+        Spacer(0, 8),
+        para(
             f"{d.agency_name} đã tiếp nhận hồ sơ của Ông/Bà ngày {vn_date(d.received_on)}, "
             f"mã bưu gửi {display_code(d.tracking_code)}."
-        )
-        self.para(d.procedure, label="Thủ tục:")
-        self.para(vn_date(d.old_date), label="Ngày hẹn trả kết quả:")
-        self.gap(4)
-        self.para(
+        ),
+        para(d.procedure, "Thủ tục:"),
+        para(vn_date(d.old_date), "Ngày hẹn trả kết quả:"),
+        Spacer(0, 4),
+        para(
             "Tuy nhiên, đến nay cơ quan chưa trả được kết quả giải quyết hồ sơ cho Ông/Bà "
             "đúng hẹn. Lý do:"
-        )
-        for paragraph in d.reason.splitlines() or [""]:
-            self.para(paragraph.strip() or " ")
-        self.gap(4)
-        self.para(
+        ),
+        *reasons,
+        Spacer(0, 4),
+        para(
             f"Cơ quan xin lỗi Ông/Bà vì sự chậm trễ này và hẹn trả kết quả vào "
             f"ngày {vn_date(d.new_date)}."
-        )
-        self.para(vn_date(d.new_date), label="Ngày hẹn trả kết quả mới:")
-        self.para("Kết quả được chuyển về qua dịch vụ bưu chính công ích.")
-        self.gap(20)
-        self._signature_box(d)
+        ),
+        para(vn_date(d.new_date), "Ngày hẹn trả kết quả mới:"),
+        para("Kết quả được chuyển về qua dịch vụ bưu chính công ích."),
+        Spacer(0, 20),
+        _signature_box(d, styles),
+    ]
 
-    def _signature_box(self, d: ApologySlipData) -> None:
-        box_w, box_h = 80 * MM, 42 * MM
-        x = self.width - MARGIN - box_w
-        top = self.y
-        self.canvas.setFont(self.fonts.regular, 10)
-        self.canvas.drawCentredString(x + box_w / 2, top, f"Ngày {vn_date(d.issued_on)}")
-        self.canvas.setFont(self.fonts.bold, 10)
-        self.canvas.drawCentredString(x + box_w / 2, top - 14, "NGƯỜI ĐẠI DIỆN CƠ QUAN")
-        self.canvas.setFont(self.fonts.regular, 9)
-        self.canvas.drawCentredString(x + box_w / 2, top - 26, "(Ký, ghi rõ họ tên và đóng dấu)")
-        self.canvas.setLineWidth(0.6)
-        self.canvas.rect(x, top - box_h, box_w, box_h - 32)
-        self.canvas.setFont(self.fonts.regular, 10)
-        self.canvas.drawCentredString(x + box_w / 2, top - box_h - 14, d.clerk_name)
-        self.y = top - box_h - 30
+
+def _signature_box(d: ApologySlipData, styles: Styles) -> Table:
+    width = SIGNATURE_WIDTH_MM * MM
+    return Table(
+        [
+            [styles.paragraph(f"Ngày {vn_date(d.issued_on)}", 10, align="center")],
+            [styles.paragraph("NGƯỜI ĐẠI DIỆN CƠ QUAN", 10, bold=True, align="center")],
+            [styles.paragraph("(Ký, ghi rõ họ tên và đóng dấu)", 9, align="center")],
+            [""],
+            [styles.paragraph(d.clerk_name, 10, align="center")],
+        ],
+        colWidths=[width],
+        rowHeights=[None, None, None, 42 * MM - 32, None],
+        style=[("BOX", (0, 3), (0, 3), 0.6, (0, 0, 0))],
+        hAlign="RIGHT",
+    )

@@ -1,5 +1,5 @@
-"""The run list and the delivery slip as PDFs (A4, Vietnamese, DejaVu fonts
-from the slips package). Deterministic: the same rows give the same bytes."""
+"""The run list and the delivery slip as PDFs (A4, Vietnamese), drawn by the
+slips' engine (``slips.paper.render_story``): the same rows give the same bytes."""
 
 from __future__ import annotations
 
@@ -8,88 +8,85 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Flowable, Image, Paragraph, Spacer, Table
 
 from postal_tracker.delivery.queries import Stop
-from postal_tracker.slips.fonts import DEFAULT_FONTS, FontFiles, FontNames, register_fonts
-from postal_tracker.slips.pdf import display_code
+from postal_tracker.slips.fonts import DEFAULT_FONTS, FontFiles
+from postal_tracker.slips.paper import MM, Styles, markup, read_image, render_story
+from postal_tracker.slips.strings import display_code
 
-MM = 72 / 25.4
-MARGIN = 15 * MM
+MARGIN_MM = 15
 # Columns: no., code, recipient and address, window, signature.
 COLUMNS = (8 * MM, 40 * MM, 80 * MM, 22 * MM, 30 * MM)
 SIZE = 9
 LEADING = 11.5
 
 
-def _canvas(buffer: io.BytesIO, title: str, fonts: FontFiles) -> tuple[Canvas, FontNames]:
-    names = register_fonts(fonts)
-    canvas = Canvas(buffer, pagesize=A4, invariant=True, pageCompression=True)
-    canvas.setTitle(title)
-    canvas.setAuthor("Postal Tracker")
-    canvas.setCreator("Postal Tracker")
-    return canvas, names
-
-
 def render_run_list(
     worker_name: str, day: date, stops: list[Stop], fonts: FontFiles = DEFAULT_FONTS
 ) -> bytes:
-    buffer = io.BytesIO()
+    """The day's stops, one table row each (the header repeated on every page)."""
     title = f"Danh sách phát ngày {day:%d/%m/%Y}"
-    canvas, names = _canvas(buffer, title, fonts)
-    width, height = A4
-    page = 1
 
-    def header() -> float:
-        y = height - MARGIN
-        canvas.setFont(names.bold, 13)
-        canvas.drawString(MARGIN, y, title.upper())
-        canvas.setFont(names.regular, 9)
-        canvas.drawRightString(width - MARGIN, y, f"Trang {page}")
-        y -= 16
-        canvas.setFont(names.regular, 10)
-        canvas.drawString(MARGIN, y, f"Bưu tá: {worker_name} — {len(stops)} điểm phát")
-        y -= 18
-        canvas.setFont(names.bold, SIZE)
-        x = MARGIN
-        for label, w in zip(
-            ("TT", "Mã bưu gửi", "Người nhận, địa chỉ", "Khung giờ", "Ký nhận"),
-            COLUMNS,
-            strict=True,
-        ):
-            canvas.drawString(x, y, label)
-            x += w
-        canvas.line(MARGIN, y - 4, width - MARGIN, y - 4)
-        return y - 16
+    def story(styles: Styles) -> list[Flowable]:
+        cell = styles.text(SIZE)
+        cell.leading = LEADING
+        header: list[str | Paragraph] = [
+            "TT",
+            "Mã bưu gửi",
+            "Người nhận, địa chỉ",
+            "Khung giờ",
+            "Ký nhận",
+        ]
+        rows: list[list[str | Paragraph]] = [header]
+        for n, stop in enumerate(stops, 1):
+            kind = "Nhận tại điểm: " + stop.place if stop.kind == "pickup" else stop.address
+            who = (
+                markup(f"{stop.name} — {stop.phone}") + "<br/>" + markup(f"{stop.commune}: {kind}")
+            )
+            rows.append(
+                [
+                    str(n),
+                    Paragraph(
+                        f"{markup(display_code(stop.tracking_code))}<br/>Lần {stop.attempt}", cell
+                    ),
+                    Paragraph(who, cell),
+                    f"{stop.window_start:%H:%M}–{stop.window_end:%H:%M}",
+                    "",
+                ]
+            )
+        table = Table(
+            rows,
+            colWidths=list(COLUMNS),
+            repeatRows=1,
+            hAlign="LEFT",
+            style=[
+                ("FONT", (0, 0), (-1, -1), styles.fonts.regular, SIZE, LEADING),
+                ("FONT", (0, 0), (-1, 0), styles.fonts.bold, SIZE, LEADING),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, 0), 1, (0, 0, 0)),
+                ("LINEBELOW", (0, 1), (-1, -1), 0.3, (0, 0, 0)),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 1), (-1, -1), 4),
+                ("BOTTOMPADDING", (0, 1), (-1, -1), 6),
+            ],
+        )
+        return [
+            styles.paragraph(title.upper(), 13, bold=True),
+            Spacer(0, 4),
+            styles.paragraph(f"Bưu tá: {worker_name} — {len(stops)} điểm phát", 10),
+            Spacer(0, 8),
+            table,
+        ]
 
-    y = header()
-    for n, stop in enumerate(stops, 1):
-        kind = "Nhận tại điểm: " + stop.place if stop.kind == "pickup" else stop.address
-        lines = [f"{stop.name} — {stop.phone}"]
-        lines += simpleSplit(f"{stop.commune}: {kind}", names.regular, SIZE, COLUMNS[2] - 4)
-        needed = LEADING * max(2, len(lines)) + 8
-        if y - needed < MARGIN:
-            canvas.showPage()
-            page += 1
-            y = header()
-        canvas.setFont(names.regular, SIZE)
-        x = MARGIN
-        canvas.drawString(x, y, str(n))
-        x += COLUMNS[0]
-        canvas.drawString(x, y, display_code(stop.tracking_code))
-        canvas.drawString(x, y - LEADING, f"Lần {stop.attempt}")
-        x += COLUMNS[1]
-        for i, line in enumerate(lines):
-            canvas.drawString(x, y - i * LEADING, line)
-        x += COLUMNS[2]
-        canvas.drawString(x, y, f"{stop.window_start:%H:%M}–{stop.window_end:%H:%M}")
-        y -= needed
-        canvas.setLineWidth(0.3)
-        canvas.line(MARGIN, y + 6, width - MARGIN, y + 6)
-    canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
+    def page_number(canvas: Canvas, styles: Styles, page: int) -> None:
+        canvas.setFont(styles.fonts.regular, 9)
+        canvas.drawRightString(A4[0] - MARGIN_MM * MM, A4[1] - MARGIN_MM * MM + 4, f"Trang {page}")
+
+    return render_story(
+        story, title, pagesize=A4, margin_mm=MARGIN_MM, fonts=fonts, on_page=page_number
+    )
 
 
 @dataclass(frozen=True)
@@ -112,15 +109,6 @@ class SlipData:
 
 def render_delivery_slip(data: SlipData, fonts: FontFiles = DEFAULT_FONTS) -> bytes:
     """The delivery slip ("phiếu giao kết quả"): who received what, when, with the signature."""
-    from reportlab.lib.utils import ImageReader
-
-    buffer = io.BytesIO()
-    canvas, names = _canvas(buffer, f"Phiếu giao kết quả số {data.delivery_id}", fonts)
-    width, height = A4
-    y = height - MARGIN
-    canvas.setFont(names.bold, 14)
-    canvas.drawCentredString(width / 2, y, "PHIẾU GIAO KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH")
-    y -= 26
     rows = [
         ("Số phiếu", str(data.delivery_id)),
         ("Mã bưu gửi", display_code(data.tracking_code)),
@@ -142,26 +130,48 @@ def render_delivery_slip(data: SlipData, fonts: FontFiles = DEFAULT_FONTS) -> by
     ]
     if data.photo_sha256:
         rows.append(("Mã băm ảnh", data.photo_sha256))
-    for label, value in rows:
-        canvas.setFont(names.bold, 10)
-        canvas.drawString(MARGIN, y, label + ":")
-        canvas.setFont(names.regular, 10 if len(value) < 60 else 7.5)
-        for line in simpleSplit(value, names.regular, 10, width - 2 * MARGIN - 55 * MM) or [""]:
-            canvas.drawString(MARGIN + 55 * MM, y, line)
-            y -= 15
-    y -= 10
-    canvas.setFont(names.bold, 10)
-    canvas.drawString(MARGIN, y, "Chữ ký người nhận:")
-    if data.signature_png:
-        canvas.drawImage(
-            ImageReader(io.BytesIO(data.signature_png)),
-            MARGIN,
-            y - 40 * MM,
-            width=75 * MM,
-            height=35 * MM,
-            preserveAspectRatio=True,
-            mask="auto",
+
+    def story(styles: Styles) -> list[Flowable]:
+        usable = A4[0] - 2 * MARGIN_MM * MM
+        fields = Table(
+            [
+                [
+                    styles.paragraph(label + ":", 10, bold=True),
+                    # A hash is long and unbroken: smaller, so it fits the line.
+                    styles.paragraph(value, 10 if len(value) < 60 else 7.5),
+                ]
+                for label, value in rows
+            ],
+            colWidths=[55 * MM, usable - 55 * MM],
+            hAlign="LEFT",
+            style=[("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)],
         )
-    canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
+        story: list[Flowable] = [
+            styles.paragraph(
+                "PHIẾU GIAO KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH", 14, bold=True, align="center"
+            ),
+            Spacer(0, 12),
+            fields,
+            Spacer(0, 10),
+            styles.paragraph("Chữ ký người nhận:", 10, bold=True),
+        ]
+        if data.signature_png:
+            width, height = read_image(data.signature_png).getSize()
+            scale = min(75 * MM / width, 35 * MM / height)
+            story.append(
+                Image(
+                    io.BytesIO(data.signature_png),
+                    width=width * scale,
+                    height=height * scale,
+                    hAlign="LEFT",
+                )
+            )
+        return story
+
+    return render_story(
+        story,
+        f"Phiếu giao kết quả số {data.delivery_id}",
+        pagesize=A4,
+        margin_mm=MARGIN_MM,
+        fonts=fonts,
+    )

@@ -1,6 +1,7 @@
 """The TrueType fonts slips are set in: DejaVu Sans, which has every
-Vietnamese letter. Embedded (subset) as TrueType with a Unicode map, so the
-PDF's text can be searched and copied.
+Vietnamese letter. Registered with reportlab's own ``TTFont``, which embeds
+the subset a document uses with a Unicode map, so the PDF's text can be
+searched and copied.
 
 The files come from Debian's ``fonts-dejavu-core`` package (installed by
 ``scripts/ensure-debian-packages``), never from the repository.
@@ -33,17 +34,9 @@ class FontFiles:
     bold: Path
 
     @classmethod
-    def in_directory(
-        cls, directory: Path = DEFAULT_DIRECTORY, *, synthetic_bold: bool = False
-    ) -> FontFiles:
-        """The DejaVu faces in ``directory``. With ``synthetic_bold`` the regular
-        face also serves for bold, drawn thicker (see ``Pen.text``)."""
-        regular = directory / REGULAR_FILE
-        return cls(regular, regular if synthetic_bold else directory / BOLD_FILE)
-
-    @property
-    def synthetic_bold(self) -> bool:
-        return self.bold == self.regular
+    def in_directory(cls, directory: Path = DEFAULT_DIRECTORY) -> FontFiles:
+        """The DejaVu faces in ``directory``."""
+        return cls(directory / REGULAR_FILE, directory / BOLD_FILE)
 
 
 @dataclass(frozen=True)
@@ -54,9 +47,7 @@ class FontNames:
     bold: str
 
 
-# One embedded face per slip: a second font subset costs a sixth of a slip's
-# rendering time, so bold is the regular face stroked (it reads the same).
-DEFAULT_FONTS = FontFiles.in_directory(synthetic_bold=True)
+DEFAULT_FONTS = FontFiles.in_directory()
 
 
 def register_fonts(files: FontFiles = DEFAULT_FONTS) -> FontNames:

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from postal_tracker.slips.flow import Block, Column, Field, Table
 from postal_tracker.slips.fonts import DEFAULT_FONTS, FontFiles
 from postal_tracker.slips.layouts import Layout, LayoutError
 from postal_tracker.slips.model import HandoverSlipData
-from postal_tracker.slips.pdf import Decorations, PartContent, Rendered, display_code, render_parts
+from postal_tracker.slips.paper import Rendered
+from postal_tracker.slips.parts import (
+    Block,
+    Column,
+    Decorations,
+    Field,
+    PartContent,
+    Table,
+    render_parts,
+)
 from postal_tracker.slips.qr import make_qr
-from postal_tracker.slips.strings import format_time, strings_for
+from postal_tracker.slips.strings import display_code, format_time, strings_for
 
 
 def render_handover_slip(

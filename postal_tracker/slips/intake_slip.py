@@ -6,11 +6,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from postal_tracker.phones import mask_phone
-from postal_tracker.slips.flow import Block, Column, Field, Heading, Table
 from postal_tracker.slips.fonts import DEFAULT_FONTS, FontFiles
 from postal_tracker.slips.layouts import Layout, LayoutError
 from postal_tracker.slips.model import Delivery, DocumentLine, IntakeSlipData
-from postal_tracker.slips.pdf import Decorations, PartContent, Rendered, render_parts
+from postal_tracker.slips.paper import Rendered
+from postal_tracker.slips.parts import (
+    Block,
+    Column,
+    Decorations,
+    Field,
+    Heading,
+    PartContent,
+    Table,
+    render_parts,
+)
 from postal_tracker.slips.qr import make_qr
 from postal_tracker.slips.strings import format_time, format_vnd, strings_for
 

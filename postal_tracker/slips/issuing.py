@@ -12,13 +12,13 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from threading import Lock
+from typing import Any
 
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from postal_tracker.config import Settings
 from postal_tracker.db import utcnow
-from postal_tracker.slips import payload
 from postal_tracker.slips.handover_slip import render_handover_slip
 from postal_tracker.slips.intake_slip import render_intake_slip
 from postal_tracker.slips.keys import METADATA_FILE, KeyRing
@@ -32,6 +32,7 @@ from postal_tracker.slips.model import (
     Party,
 )
 from postal_tracker.slips.models import IssuedSlip
+from postal_tracker.slips.payload import SlipPayload
 from postal_tracker.slips.token import sign_slip, slip_url
 
 DEFAULT_LAYOUT = "a6-slip"
@@ -87,11 +88,18 @@ def current_keyring(directory: Path) -> KeyRing:
         return cached[1]
 
 
-def _archive(slip: IssuedSlip, pdf: bytes, data: dict[str, object]) -> IssuedSlip:
+def _archive(slip: IssuedSlip, pdf: bytes, payload: dict[str, Any]) -> IssuedSlip:
     slip.pdf = pdf
     slip.sha256 = hashlib.sha256(pdf).hexdigest()
-    slip.payload = dict(data)
+    slip.payload = dict(payload)
     return slip
+
+
+def render_slip(payload: SlipPayload, layout: Layout, lang: str, *, copy: bool = False) -> bytes:
+    """The PDF of ``payload`` on ``layout``; ``copy`` marks it as a copy."""
+    if isinstance(payload.data, IntakeSlipData):
+        return render_intake_slip(payload.data, layout, lang=lang, copy=copy).pdf
+    return render_handover_slip(payload.data, layout, lang=lang, copy=copy).pdf
 
 
 def _signed_url(issuer: SlipIssuer, code: str, slip_id: int, issued_at: datetime) -> str:
@@ -154,8 +162,8 @@ def issue_intake_slip(session: Session, issuer: SlipIssuer, facts: IntakeFacts) 
         officer=Party(facts.officer_name, facts.officer_unit),
         on_behalf=facts.on_behalf,
     )
-    rendered = render_intake_slip(data, issuer.page(), lang=issuer.lang)
-    _archive(slip, rendered.pdf, payload.dump_intake(data))
+    payload = SlipPayload(data)
+    _archive(slip, render_slip(payload, issuer.page(), issuer.lang), payload.to_json())
     session.flush()
     return slip
 
@@ -202,8 +210,8 @@ def issue_handover_slip(
         items=items,
         note=note,
     )
-    rendered = render_handover_slip(data, issuer.page(), lang=issuer.lang)
-    _archive(slip, rendered.pdf, payload.dump_handover(data))
+    payload = SlipPayload(data)
+    _archive(slip, render_slip(payload, issuer.page(), issuer.lang), payload.to_json())
     session.flush()
     return slip
 
@@ -218,15 +226,12 @@ def copy_of(session: Session, issuer: SlipIssuer, original: IssuedSlip) -> Issue
     ).first()
     if existing is not None:
         return existing
-    layout = _layouts()[original.layout]
-    if original.kind == "intake":
-        pdf = render_intake_slip(
-            payload.load_intake(original.payload), layout, lang=original.lang, copy=True
-        ).pdf
-    else:
-        pdf = render_handover_slip(
-            payload.load_handover(original.payload), layout, lang=original.lang, copy=True
-        ).pdf
+    pdf = render_slip(
+        SlipPayload.from_json(original.payload, original.kind),
+        _layouts()[original.layout],
+        original.lang,
+        copy=True,
+    )
     copy = IssuedSlip(
         kind=original.kind,
         tracking_code=original.tracking_code,

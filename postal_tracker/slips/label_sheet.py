@@ -8,8 +8,7 @@ from postal_tracker import s10
 from postal_tracker.slips.fonts import DEFAULT_FONTS, FontFiles
 from postal_tracker.slips.layouts import Layout, LayoutError
 from postal_tracker.slips.model import LabelData
-from postal_tracker.slips.pdf import Rendered, render_pages
-from postal_tracker.slips.pen import Pen
+from postal_tracker.slips.paper import Rendered, new_canvas
 from postal_tracker.slips.qr import make_qr
 
 
@@ -37,18 +36,14 @@ def render_labels(
     # a wasted sheet.
     codes = [s10.format_code(label.tracking_code) for label in labels]
     cells = list(grid.cells())
-    positions = range(start_at, start_at + len(labels))
-    pages = (positions[-1] // grid.per_page) + 1
-    size = layout.fonts.code
-
-    def draw_page(pen: Pen, page_index: int) -> None:
-        first = page_index * grid.per_page
-        for position in range(max(first, start_at), min(first + grid.per_page, positions.stop)):
-            index = position - start_at
-            cell = cells[position - first]
-            pen.qr(make_qr(labels[index].qr_payload), grid.qr.moved(cell.x, cell.y))
-            code_box = grid.code.moved(cell.x, cell.y)
-            with pen.within(code_box):
-                pen.text_block(codes[index], code_box, size, bold=True, align="center")
-
-    return render_pages(layout, f"Tracking labels {codes[0]}", pages, draw_page, fonts)
+    paper = new_canvas(layout.page, f"Tracking labels {codes[0]}", fonts)
+    for index, (label, code) in enumerate(zip(labels, codes, strict=True)):
+        position = (start_at + index) % grid.per_page
+        if index and not position:
+            paper.next_page()
+        cell = cells[position]
+        paper.qr(make_qr(label.qr_payload), grid.qr.moved(cell.x, cell.y))
+        paper.text(
+            code, grid.code.moved(cell.x, cell.y), layout.fonts.code, bold=True, align="center"
+        )
+    return paper.finish()

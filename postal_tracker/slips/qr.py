@@ -79,21 +79,6 @@ def alphanumeric_version(length: int) -> int:
     raise ValueError(f"{length} characters do not fit any QR version")
 
 
-def path_operators(symbol: QrSymbol) -> str:
-    """PDF path operators filling the dark modules, one rectangle per run, in
-    module units with the origin at the symbol's top-left corner and y going
-    down. The caller sets the transform (see ``pen.Pen.qr``)."""
-    parts = [
-        f"{start} {row} {length} 1 re"
-        for row, runs in enumerate(symbol.runs)
-        for start, length in runs
-    ]
-    # One path filled once (non-zero winding): adjacent runs merge without
-    # the hairline seams separate fills show when anti-aliased.
-    parts.append("f")
-    return "\n".join(parts)
-
-
 def qr_png(text: str, module_px: int = 8) -> bytes:
     """A black-on-white PNG of ``text``'s symbol with its quiet zone, each module
     ``module_px`` pixels square."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 
+from postal_tracker import s10
+
 DEFAULT_LANGUAGE = "vi"
 
 STRINGS: Mapping[str, Mapping[str, str]] = {
@@ -138,3 +140,8 @@ def format_vnd(amount: int, lang: str) -> str:
     if strings_for(lang) is STRINGS["vi"]:
         grouped = grouped.replace(",", ".")
     return f"{grouped} ₫"
+
+
+def display_code(code: str) -> str:
+    """A tracking code grouped for reading (``HS 1234 5678 5 VN``) when it is one."""
+    return s10.format_code(code) if s10.is_valid(code) else code

@@ -17,7 +17,7 @@ from postal_tracker.custody.rules import EventKind
 from postal_tracker.db import transaction
 from postal_tracker.slips.keys import verify_with_published_keys
 from postal_tracker.slips.models import IssuedSlip
-from postal_tracker.slips.pdf import display_code
+from postal_tracker.slips.strings import display_code
 from postal_tracker.slips.token import token_from_scan
 from tests.conftest import Browser
 from tests.manifests.helpers import (

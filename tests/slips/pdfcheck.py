@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 import zxingcpp
+from PIL import Image
 
 
 def page_count(pdf: bytes) -> int:
@@ -31,3 +34,12 @@ def image_count(pdf: bytes, page: int = 0) -> int:
     """How many raster images ``page`` draws (signatures; the QR is vector)."""
     objects = pdfium.PdfDocument(pdf)[page].get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE])
     return len(list(objects))
+
+
+def signature_png() -> bytes:
+    """A drawn signature as the signing pad sends it: a blue stroke on transparency."""
+    image = Image.new("RGBA", (300, 100), (255, 255, 255, 0))
+    image.paste((0, 0, 160, 255), (20, 40, 280, 60))
+    png = io.BytesIO()
+    image.save(png, format="PNG")
+    return png.getvalue()

@@ -4,7 +4,6 @@ Vietnamese, nothing is drawn outside its page, and the bytes never vary."""
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import pickle
 import subprocess
@@ -15,7 +14,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from postal_tracker.slips.fonts import FontFiles, FontNotFound
 from postal_tracker.slips.handover_slip import render_handover_slip
@@ -30,10 +28,10 @@ from postal_tracker.slips.model import (
     LabelData,
     Party,
 )
-from postal_tracker.slips.pdf import Rendered
+from postal_tracker.slips.paper import Rendered
 from postal_tracker.slips.strings import STRINGS
 from postal_tracker.slips.token import token_from_scan
-from tests.slips.pdfcheck import page_count, qr_texts, text_of
+from tests.slips.pdfcheck import page_count, qr_texts, signature_png, text_of
 
 SLIP_LAYOUTS = ["a4-slip", "a6-slip", "thermal-100x150"]
 LABEL_LAYOUTS = ["a4-label-sheet", "thermal-100x150"]
@@ -279,11 +277,7 @@ def test_every_qr_prints_at_least_25_mm(
 def test_drawn_signatures_are_placed(
     layouts: dict[str, Layout], intake_data: IntakeSlipData
 ) -> None:
-    image = Image.new("RGBA", (300, 100), (255, 255, 255, 0))
-    image.paste((0, 0, 160, 255), (20, 40, 280, 60))
-    png = io.BytesIO()
-    image.save(png, format="PNG")
-    data = replace(intake_data, sender=Party(intake_data.sender.name, "", png.getvalue()))
+    data = replace(intake_data, sender=Party(intake_data.sender.name, "", signature_png()))
     for name in SLIP_LAYOUTS:
         rendered = render_intake_slip(data, layouts[name])
         assert sum(d.kind == "image" for d in rendered.drawn) == 2  # receipt and envelope
