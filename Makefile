@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 5000
-export FLASK_APP := postal_tracker
+export FLASK_APP := postal_tracker.app
 
 .DEFAULT_GOAL := help
 
@@ -33,10 +33,11 @@ run: $(STAMP) translations ## serve the app with demo data on SQLite at http://1
 test: $(STAMP) translations ## run the whole test suite (POSTAL_TRACKER_TEST_DATABASE_URL selects PostgreSQL)
 	$(BIN)/pytest -q
 
-lint: $(STAMP) ## ruff and mypy
+lint: $(STAMP) ## ruff, mypy and the import contracts (lint-imports)
 	$(BIN)/ruff check postal_tracker tests bench migrations
 	$(BIN)/ruff format --check postal_tracker tests bench
 	$(BIN)/mypy postal_tracker
+	$(BIN)/lint-imports
 
 format: $(STAMP) ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix postal_tracker tests bench

@@ -47,7 +47,8 @@ from postal_tracker.config import Settings
 from postal_tracker.custody.errors import LedgerError
 from postal_tracker.custody.ledger import MAX_CLOCK_AHEAD
 from postal_tracker.custody.rules import POSTAL_ROLES
-from postal_tracker.units.models import POSTAL_KINDS, Unit
+from postal_tracker.units.kinds import POSTAL_KINDS
+from postal_tracker.units.models import Unit
 from postal_tracker.workdays import VN_TZ
 
 bp = Blueprint("agency", __name__, url_prefix="/agency")

@@ -16,7 +16,8 @@ from sqlmodel import col
 
 from postal_tracker import pg_direct
 from postal_tracker.api.models import ApiToken
-from postal_tracker.auth.models import Membership, Role, User
+from postal_tracker.auth.models import Membership, User
+from postal_tracker.auth.roles import Role
 from postal_tracker.db import utcnow
 
 PREFIX = "pt_"

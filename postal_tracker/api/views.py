@@ -33,21 +33,9 @@ from postal_tracker.api.tokens import (
     revoke_token,
 )
 from postal_tracker.auth.models import User
-from postal_tracker.auth.service import (
-    AccountLocked,
-    actor_of,
-    authenticate,
-    find_user,
-    unit_ids_of,
-)
+from postal_tracker.auth.service import AccountLocked, authenticate, find_user, unit_ids_of
 from postal_tracker.config import Settings
-from postal_tracker.custody.access import (
-    holdings,
-    holds_or_is_offered,
-    item_by_code,
-    may_see,
-    offered_to,
-)
+from postal_tracker.custody.actors import actor_of
 from postal_tracker.custody.errors import ItemNotFound, LedgerError
 from postal_tracker.custody.ledger import (
     READ_FOR_SCAN,
@@ -62,7 +50,15 @@ from postal_tracker.custody.ledger import (
 from postal_tracker.custody.models import CustodyEvent, Item
 from postal_tracker.custody.rules import Actor, EventKind
 from postal_tracker.extensions import csrf, limiter
-from postal_tracker.units.models import Unit, UnitKind
+from postal_tracker.intake.scope import (
+    holdings,
+    holds_or_is_offered,
+    item_by_code,
+    may_see,
+    offered_to,
+)
+from postal_tracker.units.kinds import UnitKind
+from postal_tracker.units.models import Unit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 NOT_IN_SCOPE = "No item with this tracking code in your area of work."

@@ -26,11 +26,12 @@ from flask_wtf import FlaskForm
 from sqlmodel import col, select
 from wtforms.fields.choices import SelectChoice
 
-from postal_tracker import db
-from postal_tracker.auth.models import Role, User
+from postal_tracker import db, proof_images
+from postal_tracker.auth.models import User
+from postal_tracker.auth.roles import Role
 from postal_tracker.config import Settings
 from postal_tracker.custody.errors import LedgerError
-from postal_tracker.delivery import proof_images, queries, routes, routes_csv, service
+from postal_tracker.delivery import queries, routes, routes_csv, service
 from postal_tracker.delivery.forms import (
     ACTION_LABELS,
     REASON_LABELS,
@@ -52,7 +53,8 @@ from postal_tracker.delivery.models import (
 )
 from postal_tracker.delivery.run_list_pdf import SlipData, render_delivery_slip, render_run_list
 from postal_tracker.intake.models import Dossier
-from postal_tracker.units.models import Unit, UnitKind
+from postal_tracker.units.kinds import UnitKind
+from postal_tracker.units.models import Unit
 from postal_tracker.workdays import VN_TZ
 
 bp = Blueprint("delivery", __name__, url_prefix="/delivery")

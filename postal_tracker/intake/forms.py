@@ -38,9 +38,9 @@ from wtforms.validators import (
 )
 
 from postal_tracker import s10
-from postal_tracker.delivery.proof_images import ImageRefused, signature_png
 from postal_tracker.intake.models import DeliveryPreference
 from postal_tracker.phones import InvalidPhone, parse_vn_phone
+from postal_tracker.proof_images import ImageRefused, signature_png
 
 MAX_DOCUMENTS = 50
 MAX_COUNT = 9999

@@ -8,6 +8,7 @@ of 100 items or a receipt of 100 scans is one transaction: all or nothing.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,16 +19,18 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from postal_tracker import s10
-from postal_tracker.auth.models import Role, User
-from postal_tracker.auth.service import actor_for, unit_ids_of, units_of
+from postal_tracker.auth.models import User
+from postal_tracker.auth.roles import Role
+from postal_tracker.auth.service import unit_ids_of, units_of
 from postal_tracker.custody import ledger
-from postal_tracker.custody.access import item_by_code
+from postal_tracker.custody.actors import actor_for
 from postal_tracker.custody.chain import digest
 from postal_tracker.custody.errors import IdempotencyMismatch
 from postal_tracker.custody.ledger import Scan
 from postal_tracker.custody.models import Alert, Item
 from postal_tracker.custody.rules import HANDLING_ROLES, TERMINAL, Actor, EventKind, Party, Phase
 from postal_tracker.db import utcnow
+from postal_tracker.intake.scope import item_by_code
 from postal_tracker.manifests.models import (
     Manifest,
     ManifestCheck,
@@ -38,11 +41,14 @@ from postal_tracker.manifests.models import (
 from postal_tracker.manifests.reconcile import confirming_kind, split
 from postal_tracker.manifests.slip import issue_manifest_slip
 from postal_tracker.slips.issuing import SlipIssuer
-from postal_tracker.units.models import Unit, UnitKind
+from postal_tracker.units.kinds import UnitKind
+from postal_tracker.units.models import Unit
 from postal_tracker.units.service import units_under
 
 MAX_ITEMS = 500
 _REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L to misread
+# What a typed or scanned reference must look like (upper-cased first).
+REFERENCE = re.compile(r"BK-[A-Z0-9]{8}")
 
 
 class ManifestError(Exception):

@@ -33,7 +33,6 @@ from postal_tracker.custody.errors import IdempotencyMismatch, LedgerError
 from postal_tracker.custody.ledger import MAX_CLOCK_AHEAD
 from postal_tracker.custody.rules import HANDLING_ROLES
 from postal_tracker.manifests import service
-from postal_tracker.manifests.api import REFERENCE
 from postal_tracker.manifests.forms import (
     MESSAGES,
     ItemForm,
@@ -42,10 +41,11 @@ from postal_tracker.manifests.forms import (
     ReceiveForm,
 )
 from postal_tracker.manifests.models import Manifest, ManifestStatus
-from postal_tracker.manifests.service import ManifestError, Reconciliation
+from postal_tracker.manifests.service import REFERENCE, ManifestError, Reconciliation
 from postal_tracker.slips.issuing import SlipIssuer, copy_of
 from postal_tracker.slips.models import IssuedSlip
-from postal_tracker.units.models import AREA_KINDS, Unit
+from postal_tracker.units.kinds import AREA_KINDS
+from postal_tracker.units.models import Unit
 
 bp = Blueprint("manifests", __name__, url_prefix="/manifests")
 VN_TIME = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -20,11 +20,12 @@ from flask_login import current_user, login_required
 from sqlmodel import col, select
 
 from postal_tracker import db
-from postal_tracker.auth.models import Role, User
+from postal_tracker.auth.models import User
+from postal_tracker.auth.roles import Role
 from postal_tracker.auth.service import unit_ids_of
-from postal_tracker.custody.access import holdings
 from postal_tracker.custody.rules import HANDLING_ROLES
 from postal_tracker.db import utcnow
+from postal_tracker.intake.scope import holdings
 from postal_tracker.scanner.decode import NotAnImage, decode_photo
 from postal_tracker.scanner.holdings import (
     duration_text,
@@ -33,7 +34,8 @@ from postal_tracker.scanner.holdings import (
     offices_of,
 )
 from postal_tracker.scanner.strings import scanner_strings
-from postal_tracker.units.models import AREA_KINDS, Unit
+from postal_tracker.units.kinds import AREA_KINDS
+from postal_tracker.units.models import Unit
 
 bp = Blueprint("scanner", __name__, url_prefix="/scanner")
 STATIC = Path(__file__).resolve().parent.parent / "static" / "scanner"

@@ -9,7 +9,7 @@ from sqlmodel import col, func, or_, select
 from postal_tracker import db
 from postal_tracker.auth.service import units_of
 from postal_tracker.custody.models import Item
-from postal_tracker.intake.views import INTAKE_ROLES
+from postal_tracker.intake.service import INTAKE_ROLES
 
 bp = Blueprint("pages", __name__)
 

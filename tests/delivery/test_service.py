@@ -28,9 +28,9 @@ from postal_tracker.delivery.models import (
     FailureReason,
     Relation,
 )
-from postal_tracker.delivery.proof_images import ImageRefused, path_of
 from postal_tracker.delivery.scheduling import schedule_ready_results
 from postal_tracker.notify.models import OutboxMessage
+from postal_tracker.proof_images import ImageRefused, path_of
 from tests.delivery.helpers import returning_result, user
 
 MONDAY = date(2027, 1, 25)

@@ -21,11 +21,11 @@ from flask_login import current_user, login_required
 from sqlmodel import select
 
 from postal_tracker import db
-from postal_tracker.auth.scope import visible_dossier
 from postal_tracker.config import Settings
 from postal_tracker.custody.models import Item
 from postal_tracker.extensions import limiter
 from postal_tracker.intake.models import Dossier
+from postal_tracker.intake.scope import visible_dossier
 from postal_tracker.phones import mask_phone
 from postal_tracker.slips.issuing import SlipIssuer, copy_of, current_keyring
 from postal_tracker.slips.models import IssuedSlip
@@ -167,17 +167,3 @@ def slip_copy(slip_id: int) -> ResponseReturnValue:
     original = _slip_in_scope(slip_id)
     copy = copy_of(db.session(), _issuer(), original)
     return redirect(url_for("slips.slip_pdf", slip_id=copy.id))
-
-
-def intake_slip_of(dossier_id: int) -> IssuedSlip | None:
-    return (
-        db.session()
-        .scalars(
-            select(IssuedSlip).where(
-                IssuedSlip.dossier_id == dossier_id,
-                IssuedSlip.kind == "intake",
-                IssuedSlip.copy_of_id.is_(None),  # type: ignore[union-attr]
-            )
-        )
-        .first()
-    )
