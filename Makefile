@@ -43,6 +43,9 @@ format: $(STAMP) ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix postal_tracker tests bench
 	$(BIN)/ruff format postal_tracker tests bench
 
+check-wheel: $(STAMP) translations ## build the wheel, install it in a fresh venv outside the tree, serve it
+	$(BIN)/python scripts/check_wheel.py
+
 bench: $(STAMP) ## run every benchmark under bench/ and write bench/report.json
 	$(BIN)/python -m bench
 
@@ -51,6 +54,6 @@ crash-test: $(STAMP) ## kill -9 gunicorn under load, on SQLite and PostgreSQL (l
 	$(BIN)/python scripts/crash_test.py --db $${POSTAL_TRACKER_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} --kills 10 --seconds 60
 
 clean: ## remove the virtual environment and caches (keeps instance/)
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache *.egg-info
 
-.PHONY: help install translations run test lint format bench crash-test clean
+.PHONY: help install translations run test lint format check-wheel bench crash-test clean

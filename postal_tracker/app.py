@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import click
@@ -19,8 +18,7 @@ from postal_tracker.cli import register_commands
 from postal_tracker.config import LOCALES, ConfigError, Settings
 from postal_tracker.extensions import babel, csrf, limiter, login_manager
 from postal_tracker.intake.search_text import register_sqlite_functions
-
-ROOT = Path(__file__).resolve().parent.parent
+from postal_tracker.resources import resource
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -30,8 +28,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(
         "postal_tracker",
         instance_path=str(settings.instance_path),
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(Path(__file__).parent / "static"),
+        template_folder=str(resource("templates")),
+        static_folder=str(resource("static")),
     )
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -43,7 +41,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         BABEL_DEFAULT_LOCALE=settings.default_locale,
-        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        BABEL_TRANSLATION_DIRECTORIES=str(resource("translations")),
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         RATELIMIT_ENABLED=settings.ratelimit_enabled,
         RATELIMIT_HEADERS_ENABLED=True,

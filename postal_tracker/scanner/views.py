@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import (
     Blueprint,
     Response,
@@ -26,6 +24,7 @@ from postal_tracker.auth.service import unit_ids_of
 from postal_tracker.custody.rules import HANDLING_ROLES
 from postal_tracker.db import utcnow
 from postal_tracker.intake.scope import holdings
+from postal_tracker.resources import resource
 from postal_tracker.scanner.decode import NotAnImage, decode_photo
 from postal_tracker.scanner.holdings import (
     duration_text,
@@ -38,7 +37,7 @@ from postal_tracker.units.kinds import AREA_KINDS
 from postal_tracker.units.models import Unit
 
 bp = Blueprint("scanner", __name__, url_prefix="/scanner")
-STATIC = Path(__file__).resolve().parent.parent / "static" / "scanner"
+STATIC = resource("static") / "scanner"
 # The photo a phone takes; larger uploads are refused before decoding.
 MAX_PHOTO_BYTES = 6 * 1024 * 1024
 
