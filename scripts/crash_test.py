@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Crash test: acknowledged scans survive kill -9 (DESIGN.md rule 4).
+"""Crash test: acknowledged scans survive kill -9 (docs/design.md rule 4).
 
 Starts the app under gunicorn, runs scanner clients that retry every
 unacknowledged scan with the same client id (as the phone's queue does), kills

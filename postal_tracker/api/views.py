@@ -2,7 +2,7 @@
 
 Authentication: ``Authorization: Bearer <token>`` (devices), or the browser's
 session with an ``X-CSRFToken`` header (the scanner page). Every write carries
-a client-generated ``client_id`` and is idempotent (DESIGN.md rule 5).
+a client-generated ``client_id`` and is idempotent (docs/design.md rule 5).
 Errors are ``{"error": {"code": ..., "message": ..., "fields": {...}}}``.
 """
 

@@ -1,4 +1,4 @@
-"""Least privilege (DESIGN.md rule 9): which dossiers and items a user may see.
+"""Least privilege (docs/design.md rule 9): which dossiers and items a user may see.
 
 A commune officer sees the dossiers of the units they belong to; a postal
 worker the items in their custody or offered to them (and, once routes exist,
