@@ -14,11 +14,25 @@ from flask_babel import gettext
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from postal_tracker import db
+from postal_tracker.agency import views as agency_views
+from postal_tracker.api import manifests as manifests_api
+from postal_tracker.api import openapi
+from postal_tracker.api import views as api_views
+from postal_tracker.auth import views as auth_views
 from postal_tracker.cli import register_commands
 from postal_tracker.config import LOCALES, ConfigError, Settings
+from postal_tracker.delivery import citizen as delivery_citizen
+from postal_tracker.delivery import views as delivery_views
 from postal_tracker.extensions import babel, csrf, limiter, login_manager
+from postal_tracker.intake import slip_pages
+from postal_tracker.intake import views as intake_views
 from postal_tracker.intake.search_text import register_sqlite_functions
+from postal_tracker.manifests import views as manifests_views
+from postal_tracker.public import views as public_views
 from postal_tracker.resources import resource
+from postal_tracker.scanner import views as scanner_views
+from postal_tracker.watch import views as watch_views
+from postal_tracker.web import display, errors, navigation, pages
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -60,21 +74,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
-
-    from postal_tracker.agency import views as agency_views
-    from postal_tracker.api import manifests as manifests_api
-    from postal_tracker.api import openapi
-    from postal_tracker.api import views as api_views
-    from postal_tracker.auth import views as auth_views
-    from postal_tracker.delivery import citizen as delivery_citizen
-    from postal_tracker.delivery import views as delivery_views
-    from postal_tracker.intake import slip_pages
-    from postal_tracker.intake import views as intake_views
-    from postal_tracker.manifests import views as manifests_views
-    from postal_tracker.public import views as public_views
-    from postal_tracker.scanner import views as scanner_views
-    from postal_tracker.watch import views as watch_views
-    from postal_tracker.web import display, errors, navigation, pages
 
     app.register_blueprint(agency_views.bp)
     app.register_blueprint(api_views.bp)

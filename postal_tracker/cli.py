@@ -16,6 +16,10 @@ from postal_tracker import db
 from postal_tracker.auth.roles import Role
 from postal_tracker.config import ConfigError, Settings
 
+# Each command imports what it runs inside its body: Alembic, APScheduler, the
+# relay and the demo load only for the command that needs them, not for every
+# `postal-tracker` call (the app and its pages are loaded by then anyway).
+
 
 def _settings() -> Settings:
     s: Settings = current_app.config["SETTINGS"]

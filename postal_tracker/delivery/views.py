@@ -31,6 +31,7 @@ from postal_tracker.auth.models import User
 from postal_tracker.auth.roles import Role
 from postal_tracker.config import Settings
 from postal_tracker.custody.errors import LedgerError
+from postal_tracker.custody.models import CustodyEvent, Item
 from postal_tracker.delivery import queries, routes, routes_csv, service
 from postal_tracker.delivery.forms import (
     ACTION_LABELS,
@@ -390,8 +391,6 @@ def slip(delivery_id: int) -> ResponseReturnValue:
         abort(404)
     if delivery.worker_user_id != user.id and user.role not in ROUTE_KEEPERS:
         abort(404)
-    from postal_tracker.custody.models import CustodyEvent, Item
-
     item = session.get(Item, delivery.item_id)
     dossier = session.get(Dossier, delivery.dossier_id)
     event = session.get(CustodyEvent, delivery.outcome_event_id)

@@ -21,7 +21,7 @@ from sqlmodel import col, select
 from postal_tracker import s10
 from postal_tracker.auth.models import User
 from postal_tracker.auth.roles import Role
-from postal_tracker.auth.service import unit_ids_of, units_of
+from postal_tracker.auth.service import find_user, unit_ids_of, units_of
 from postal_tracker.custody import ledger
 from postal_tracker.custody.actors import actor_for
 from postal_tracker.custody.chain import digest
@@ -301,8 +301,6 @@ def _need_open_by(user: User, manifest: Manifest) -> None:
 
 def find_receiver(session: Session, username: str, unit_code: str) -> Receiver:
     """The receiver named by a username or a unit code (or both)."""
-    from postal_tracker.auth.service import find_user
-
     user_id = unit_id = None
     is_agency = False
     if username.strip():
