@@ -50,7 +50,7 @@ from postal_tracker.custody.ledger import (
 from postal_tracker.custody.models import CustodyEvent, Item
 from postal_tracker.custody.rules import Actor, EventKind
 from postal_tracker.extensions import csrf, limiter
-from postal_tracker.intake.scope import (
+from postal_tracker.intake.access import (
     holdings,
     holds_or_is_offered,
     item_by_code,

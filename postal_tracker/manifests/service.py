@@ -30,7 +30,7 @@ from postal_tracker.custody.ledger import Scan
 from postal_tracker.custody.models import Alert, Item
 from postal_tracker.custody.rules import HANDLING_ROLES, TERMINAL, Actor, EventKind, Party, Phase
 from postal_tracker.db import utcnow
-from postal_tracker.intake.scope import item_by_code
+from postal_tracker.intake.access import item_by_code
 from postal_tracker.manifests.models import (
     Manifest,
     ManifestCheck,

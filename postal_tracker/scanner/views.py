@@ -23,7 +23,7 @@ from postal_tracker.auth.roles import Role
 from postal_tracker.auth.service import unit_ids_of
 from postal_tracker.custody.rules import HANDLING_ROLES
 from postal_tracker.db import utcnow
-from postal_tracker.intake.scope import holdings
+from postal_tracker.intake.access import holdings
 from postal_tracker.resources import resource
 from postal_tracker.scanner.decode import NotAnImage, decode_photo
 from postal_tracker.scanner.holdings import (
