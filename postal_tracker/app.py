@@ -13,7 +13,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import gettext
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from postal_tracker import db
+from postal_tracker import db, home, navigation
 from postal_tracker.agency import views as agency_views
 from postal_tracker.api import manifests as manifests_api
 from postal_tracker.api import openapi
@@ -32,7 +32,7 @@ from postal_tracker.public import views as public_views
 from postal_tracker.resources import resource
 from postal_tracker.scanner import views as scanner_views
 from postal_tracker.watch import views as watch_views
-from postal_tracker.web import display, errors, navigation, pages
+from postal_tracker.web import display, errors
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(intake_views.bp)
     app.register_blueprint(manifests_api.bp)
     app.register_blueprint(manifests_views.bp)
-    app.register_blueprint(pages.bp)
+    app.register_blueprint(home.bp)
     app.register_blueprint(public_views.bp)
     app.register_blueprint(scanner_views.bp)
     app.register_blueprint(slip_pages.bp)

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from postal_tracker.agency.models import AgencyResult, Appointment
 from postal_tracker.auth.models import User
 from postal_tracker.auth.roles import Role
+from postal_tracker.clock import VN_TZ
 from postal_tracker.config import DEFAULT_LIMITS, PERSON, Limits
 from postal_tracker.custody.models import CustodyEvent, Item
 from postal_tracker.custody.rules import TERMINAL, Phase
@@ -20,7 +21,7 @@ from postal_tracker.intake.models import Dossier
 from postal_tracker.units.models import Unit
 from postal_tracker.watch import rules
 from postal_tracker.watch.rules import Finding
-from postal_tracker.workdays import VN_TZ, local_date
+from postal_tracker.workdays import local_date
 
 STALLED = "custody_stalled"
 OFFER_UNCONFIRMED = "offer_unconfirmed"

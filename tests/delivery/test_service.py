@@ -29,8 +29,9 @@ from postal_tracker.delivery.models import (
     Relation,
 )
 from postal_tracker.delivery.scheduling import schedule_ready_results
+from postal_tracker.errors import DomainError, NotFound
 from postal_tracker.notify.models import OutboxMessage
-from postal_tracker.proof_images import ImageRefused, path_of
+from postal_tracker.proof_images import path_of
 from tests.delivery.helpers import returning_result, user
 
 MONDAY = date(2027, 1, 25)
@@ -251,7 +252,7 @@ def test_bad_proof_writes_nothing(
 ) -> None:
     tracking, delivery_id = scheduled_and_out(engine, settings, id_number="001234567890")
     before = len(events(engine, tracking))
-    with pytest.raises((service.DeliveryError, ImageRefused)) as refused, transaction(engine) as s:
+    with pytest.raises(DomainError) as refused, transaction(engine) as s:
         service.record_delivery(
             s,
             user(s, "buuta.vonhai"),
@@ -259,7 +260,7 @@ def test_bad_proof_writes_nothing(
             proof(**{"id_last_digits": "7890", **changes}),
             settings,
         )
-    assert refused.value.code == code  # type: ignore[union-attr]
+    assert refused.value.code == code
     if field:
         assert refused.value.field == field  # type: ignore[union-attr]
     assert len(events(engine, tracking)) == before
@@ -272,7 +273,7 @@ def test_someone_elses_delivery_is_not_found(
     engine: sa.Engine, settings: Settings, routes: None
 ) -> None:
     _, delivery_id = scheduled_and_out(engine, settings)
-    with pytest.raises(service.NotFound), transaction(engine) as s:
+    with pytest.raises(NotFound), transaction(engine) as s:
         service.record_delivery(s, user(s, "buuta.donghy"), delivery_id, proof(), settings)
 
 
@@ -334,7 +335,7 @@ def test_failures_then_hold_then_return(
 
 def test_other_reason_needs_a_note(engine: sa.Engine, settings: Settings, routes: None) -> None:
     code, delivery_id = scheduled_and_out(engine, settings)
-    with pytest.raises(service.DeliveryError) as refused, transaction(engine) as s:
+    with pytest.raises(DomainError) as refused, transaction(engine) as s:
         service.record_failure(
             s,
             user(s, "buuta.vonhai"),

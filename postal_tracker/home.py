@@ -1,3 +1,5 @@
+"""The home page (where each role starts) and the health check."""
+
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
@@ -8,6 +10,7 @@ from sqlmodel import col, func, or_, select
 
 from postal_tracker import db
 from postal_tracker.auth.service import units_of
+from postal_tracker.auth.staff import current_staff
 from postal_tracker.custody.models import Item
 from postal_tracker.intake.service import INTAKE_ROLES
 
@@ -23,7 +26,7 @@ def root() -> ResponseReturnValue:
 @login_required
 def home() -> ResponseReturnValue:
     session = db.session()
-    user = current_user._get_current_object()
+    user = current_staff()
     unit_ids = [u.id for u in units_of(session, user)]
     holding = session.scalar(
         select(func.count(col(Item.id))).where(
