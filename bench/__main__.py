@@ -6,8 +6,10 @@ ratio, because shared machines are too noisy for absolute thresholds.
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import json
+import os
 import platform
 import sys
 import time
@@ -30,8 +32,18 @@ def _fmt(value: Any) -> str:
 
 
 def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("only", nargs="*", help="benchmarks whose name contains one of these")
+    parser.add_argument(
+        "--baseline-tree",
+        metavar="DIR",
+        help="scan: also load the app of this checkout, in the same rounds (before/after)",
+    )
+    args = parser.parse_args(argv)
+    if args.baseline_tree:
+        os.environ["BENCH_BASELINE_TREE"] = args.baseline_tree
     rows: list[dict[str, Any]] = []
-    for name in _modules(argv):
+    for name in _modules(args.only):
         module = importlib.import_module(f"bench.{name}")
         started = time.perf_counter()
         print(f"running {name} ...", flush=True)

@@ -7,6 +7,12 @@ So the two servers run side by side and are loaded in turns: several short
 rounds, alternating which goes first. Each round gives one ratio (scan over
 bare); the figure is the median of those ratios, beside their range.
 
+With ``--baseline-tree DIR`` (``python -m bench scan --baseline-tree DIR``),
+the app of another checkout (e.g. ``git worktree add DIR <commit>``), served by
+its own gunicorn from that tree on the same database, is loaded in the same
+alternating rounds, and its ratio printed beside this tree's: a before and
+after measured in one run.
+
 Needs PostgreSQL: POSTAL_TRACKER_TEST_DATABASE_URL (default: the local server).
 """
 
@@ -136,12 +142,22 @@ def run() -> list[dict[str, Any]]:
             engine.dispose()
 
             bare = Server(env, free_port(), 3, app="bench.bare_app:app")
-            real = Server(env, free_port(), 3)
+            servers = {"POST /api/v1/scans": Server(env, free_port(), 3)}
+            tree = os.environ.get("BENCH_BASELINE_TREE")
+            if tree:
+                base = Path(tree).resolve()
+                # Its own package first on the path (the editable install maps
+                # postal_tracker to this tree otherwise).
+                base_env = dict(env, PYTHONPATH=str(base))
+                servers[f"POST /api/v1/scans at {base.name} (before)"] = Server(
+                    base_env, free_port(), 3, cwd=base
+                )
             bare.start()
-            real.start()
+            for server in servers.values():
+                server.start()
             try:
                 status, answer = post(
-                    real.port,
+                    next(iter(servers.values())).port,
                     "/api/v1/tokens",
                     {"username": "canbo.trangxa", "password": "demo-pass-2026"},
                 )
@@ -165,32 +181,34 @@ def run() -> list[dict[str, Any]]:
                         seconds,
                     )
 
-                def load_real(seconds: float = SECONDS) -> list[float]:
-                    return _load(real.port, "/api/v1/scans", scan, token, seconds)
+                def load_real(port: int, seconds: float = SECONDS) -> list[float]:
+                    return _load(port, "/api/v1/scans", scan, token, seconds)
 
                 # Warm up: every worker's pool, prepared statements and caches.
                 load_bare(1.0)
-                load_real(1.0)
+                for server in servers.values():
+                    load_real(server.port, 1.0)
                 bare_lat: list[float] = []
-                real_lat: list[float] = []
-                ratios: list[float] = []
+                real_lat: dict[str, list[float]] = {name: [] for name in servers}
+                ratios: dict[str, list[float]] = {name: [] for name in servers}
+                names = [None, *servers]  # None: the bare endpoint
                 for r in range(ROUNDS):
-                    if r % 2:
-                        got_real = load_real()
-                        got_bare = load_bare()
-                    else:
-                        got_bare = load_bare()
-                        got_real = load_real()
-                    ratios.append(len(got_real) / len(got_bare))
-                    bare_lat += got_bare
-                    real_lat += got_real
+                    # Each round starts with the next one: none is always first.
+                    got: dict[str | None, list[float]] = {}
+                    for name in names[r % len(names) :] + names[: r % len(names)]:
+                        got[name] = load_bare() if name is None else load_real(servers[name].port)
+                    bare_lat += got[None]
+                    for name in servers:
+                        ratios[name].append(len(got[name]) / len(got[None]))
+                        real_lat[name] += got[name]
             finally:
                 bare.kill()
-                real.kill()
+                for server in servers.values():
+                    server.kill()
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return [
         _row("bare Flask INSERT endpoint (baseline)", bare_lat, None),
-        _row("POST /api/v1/scans", real_lat, ratios),
+        *(_row(name, real_lat[name], ratios[name]) for name in real_lat),
     ]

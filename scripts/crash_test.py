@@ -57,16 +57,17 @@ class Tally:
 class Server:
     def __init__(
         self, env: dict[str, str], port: int, workers: int,
-        app: str = "postal_tracker.app:create_app()",
+        app: str = "postal_tracker.app:create_app()", cwd: Path = ROOT,
     ) -> None:
         self.env, self.port, self.workers, self.app = env, port, workers, app
+        self.cwd = cwd  # the source tree whose app it serves
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [str(BIN / "gunicorn"), "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
              "--log-level", "warning", self.app],
-            env=self.env, cwd=ROOT, start_new_session=True,
+            env=self.env, cwd=self.cwd, start_new_session=True,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 30

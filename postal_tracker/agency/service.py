@@ -37,7 +37,7 @@ from postal_tracker.auth.models import User
 from postal_tracker.auth.service import unit_ids_of
 from postal_tracker.custody.actors import actor_for
 from postal_tracker.custody.codes import allocate_tracking_code
-from postal_tracker.custody.ledger import Answer, Scan, open_item, record
+from postal_tracker.custody.ledger import Answer, Scan, record
 from postal_tracker.custody.models import CustodyEvent, Item, ItemKind
 from postal_tracker.custody.rules import POSTAL_ROLES, EventKind, Phase
 from postal_tracker.errors import N_, NOT_FOUND, REQUIRED, DomainError, NotFound
@@ -107,7 +107,7 @@ def receive(
         actor_for(session, user, unit_id),
         _receipt_scan(item, follows, client_id, device_time),
     )
-    if answer.status != 201 or answer.replayed:
+    if answer.conflict or answer.replayed:
         return Receipt(answer, None)
     dossier = session.get(Dossier, item.dossier_id)
     assert dossier is not None and user.id is not None
@@ -242,14 +242,16 @@ def record_result(
     )
     session.add(item)
     session.flush()
-    open_item(
+    record(
         session,
         actor_for(session, user, packet.custodian_unit_id),
-        item,
-        kind=EventKind.RESULT_READY,
-        client_id=client_id,
-        device_time=device_time,
-        data={"result_kind": str(details.kind), "document_number": number},
+        Scan(
+            client_id,
+            item.tracking_code,
+            EventKind.RESULT_READY,
+            device_time,
+            data={"result_kind": str(details.kind), "document_number": number},
+        ),
     )
     assert item.id is not None and user.id is not None
     result = AgencyResult(

@@ -137,7 +137,7 @@ def receive(item_id: int) -> ResponseReturnValue:
     except LedgerError as exc:
         _ledger_refused(form, exc)
         return page(exc.status)
-    if receipt.answer.status == 409:
+    if receipt.answer.conflict:
         # The conflicting scan is evidence: keep it although the answer is an error.
         db.keep_writes_despite_error()
         form.form_errors.append(str(CONFLICT))
@@ -297,7 +297,7 @@ def offer(item_id: int) -> ResponseReturnValue:
     except LedgerError as exc:
         _ledger_refused(form, exc)
         return page(exc.status)
-    if answer.status == 409:
+    if answer.conflict:
         db.keep_writes_despite_error()
         form.form_errors.append(str(CONFLICT))
         return page(409)

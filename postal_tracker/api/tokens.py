@@ -14,7 +14,6 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from postal_tracker import pg_direct
 from postal_tracker.api.models import ApiToken
 from postal_tracker.auth.models import Membership, User
 from postal_tracker.auth.roles import Role
@@ -49,17 +48,35 @@ class Bearer:
     unit_ids: list[int]
 
 
-# Built once, so that only its cached compiled form is looked up per request.
-BEARER = (
-    select(
-        col(ApiToken.id),
-        col(ApiToken.revoked_at),
-        col(ApiToken.last_used_at),
-        col(ApiToken.user_id),
-        col(User.role),
-        col(User.active),
-        col(Membership.unit_id),
+# What the holder of the token ``:token_hash`` is read by, a row per membership.
+_BEARER_COLUMNS: tuple[sa.Label[Any], ...] = (
+    col(ApiToken.id).label("token_id"),
+    col(ApiToken.revoked_at).label("token_revoked_at"),
+    col(ApiToken.last_used_at).label("token_last_used_at"),
+    col(ApiToken.user_id).label("token_user_id"),
+    col(User.role).label("token_user_role"),
+    col(User.active).label("token_user_active"),
+    col(Membership.unit_id).label("token_user_unit_id"),
+)
+
+
+def with_bearer(statement: sa.Select[*tuple[Any, ...]], left: Any) -> sa.Select[*tuple[Any, ...]]:
+    """``statement`` also reading the holder of the token ``:token_hash``, by
+    outer joins from its ``left`` table (its rows come back whether or not the
+    token names anyone); :func:`bearer_of_rows` reads them."""
+    return (
+        statement.add_columns(*_BEARER_COLUMNS)
+        .outerjoin_from(left, ApiToken, col(ApiToken.token_hash) == bindparam("token_hash"))
+        .outerjoin_from(ApiToken, User, col(User.id) == ApiToken.user_id)
+        .outerjoin_from(User, Membership, col(Membership.user_id) == User.id)
+        .order_by(col(Membership.id))
     )
+
+
+# Built once, so that only its cached compiled form is looked up per request.
+_BEARER = (
+    select(*_BEARER_COLUMNS)
+    .select_from(ApiToken)
     .join(User, col(User.id) == ApiToken.user_id)
     .outerjoin(Membership, col(Membership.user_id) == User.id)
     .where(col(ApiToken.token_hash) == bindparam("token_hash"))
@@ -72,18 +89,14 @@ _TOUCH = (
 )
 
 
-# How many of a row's first columns are BEARER's, when a query adds its own.
-BEARER_WIDTH = 7
-
-
 def bearer_for_token(session: Session, clear: str) -> Bearer | None:
     """The holder of ``clear`` if it is a live token of an active user. One
-    statement reads the token, the user and their memberships."""
+    statement reads the token, the user and their memberships; the token's
+    last use is written at most every :data:`TOUCH_EVERY`."""
     token_hash = hash_of(clear)
     if token_hash is None:
         return None
-    rows = session.execute(BEARER, {"token_hash": token_hash}).all()
-    return bearer_of_rows(session, rows)
+    return bearer_of_rows(session, session.execute(_BEARER, {"token_hash": token_hash}).all())
 
 
 def hash_of(clear: str) -> str | None:
@@ -93,21 +106,19 @@ def hash_of(clear: str) -> str | None:
     return _hash(clear)
 
 
-def bearer_of_rows(bind: Session | sa.Connection, rows: Sequence[Sequence[Any]]) -> Bearer | None:
-    """The holder of a live token from the rows of :data:`BEARER` (whose
-    columns may be followed by others), or None. The token's last use is
-    written through ``bind``, at most every :data:`TOUCH_EVERY`."""
-    if not rows:
+def bearer_of_rows(session: Session, rows: Sequence[sa.Row[*tuple[Any, ...]]]) -> Bearer | None:
+    """The holder of a live token from rows that read it (see :func:`with_bearer`),
+    or None."""
+    first = rows[0] if rows else None
+    if first is None or first.token_id is None:
         return None
-    token_id, revoked_at, last_used_at, user_id, role, active = rows[0][:6]
-    if revoked_at is not None or not active:
+    if first.token_revoked_at is not None or not first.token_user_active:
         return None
     now = utcnow()
-    # Read by the driver (naive UTC) or by SQLAlchemy (aware).
-    last_used = pg_direct.aware(last_used_at)
-    if last_used is None or now - last_used > TOUCH_EVERY:
-        bind.execute(_TOUCH, {"token_id": token_id, "now": now})
-    return Bearer(user_id, Role(role), [row[6] for row in rows if row[6] is not None])
+    if first.token_last_used_at is None or now - first.token_last_used_at > TOUCH_EVERY:
+        session.execute(_TOUCH, {"token_id": first.token_id, "now": now})
+    units = [row.token_user_unit_id for row in rows if row.token_user_unit_id is not None]
+    return Bearer(first.token_user_id, Role(first.token_user_role), units)
 
 
 def revoke_token(session: Session, user: User, token_id: int) -> bool:

@@ -8,60 +8,48 @@ Errors are ``{"error": {"code": ..., "message": ..., "fields": {...}}}``.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import bindparam
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from postal_tracker import db, pg_direct
+from postal_tracker import db
 from postal_tracker.api import schemas
 from postal_tracker.api.tokens import (
-    BEARER,
-    BEARER_WIDTH,
     Bearer,
     bearer_for_token,
     bearer_of_rows,
     hash_of,
     issue_token,
     revoke_token,
+    with_bearer,
 )
 from postal_tracker.auth.models import User
 from postal_tracker.auth.service import AccountLocked, authenticate, find_user, unit_ids_of
 from postal_tracker.config import Settings
 from postal_tracker.custody.actors import actor_of
-from postal_tracker.custody.errors import ItemNotFound, LedgerError
+from postal_tracker.custody.errors import ItemNotFound
 from postal_tracker.custody.ledger import (
-    READ_FOR_SCAN,
-    Answer,
+    LOCK,
+    Caller,
     Scan,
-    item_from_rows,
-    lock_for_scan,
-    previous_answer,
-    record_if_unchanged,
-    record_locked,
+    record,
 )
 from postal_tracker.custody.models import CustodyEvent, Item
 from postal_tracker.custody.rules import Actor, EventKind
+from postal_tracker.errors import HTTP_STATUS, DomainError
 from postal_tracker.extensions import csrf, limiter
-from postal_tracker.intake.access import (
-    holdings,
-    holds_or_is_offered,
-    item_by_code,
-    may_see,
-    offered_to,
-)
+from postal_tracker.intake.access import NOT_IN_SCOPE, holdings, item_by_code, scanner_in_scope
 from postal_tracker.units.kinds import UnitKind
 from postal_tracker.units.models import Unit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-NOT_IN_SCOPE = "No item with this tracking code in your area of work."
 csrf.exempt(bp)  # bearer tokens are not ambient credentials; sessions are checked below
 
 
@@ -79,9 +67,11 @@ def _api_error(exc: ApiError) -> ResponseReturnValue:
     return jsonify(error=body), exc.status
 
 
-@bp.errorhandler(LedgerError)
-def _ledger_error(exc: LedgerError) -> ResponseReturnValue:
-    return jsonify(error={"code": exc.code, "message": exc.message}), exc.status
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError) -> ResponseReturnValue:
+    # Whether the item is missing or out of scope is never told apart.
+    message = NOT_IN_SCOPE if isinstance(exc, ItemNotFound) else exc.untranslated()
+    return jsonify(error={"code": exc.code, "message": message}), HTTP_STATUS[exc.kind]
 
 
 def parse_body(model: type[BaseModel]) -> Any:
@@ -218,107 +208,41 @@ def post_scan() -> ResponseReturnValue:
         corrects=body.corrects,
         data=data,
     )
-    answer = _record_scan(session, scan)
-    if answer.status == 409:
+    try:
+        answer = record(session, _scanner(), scan, authorize=scanner_in_scope)
+    except ItemNotFound:
+        api_bearer()  # a caller who may not scan hears 401, not what is missing
+        raise
+    if answer.conflict:
         db.keep_writes_despite_error()  # the conflicting scan is evidence
-    status = 200 if answer.replayed and answer.status < 300 else answer.status
     response = jsonify(answer.body)
-    response.status_code = status
+    response.status_code = 409 if answer.conflict else 200 if answer.replayed else 201
     if answer.replayed:
         response.headers["Idempotent-Replay"] = "true"
     return response
 
 
-# The holder of a token (BEARER's columns, a row per membership) and the
-# scanned item with whether the client id was used (READ_FOR_SCAN's), in one query.
-_BEARER_AND_ITEM_PG = pg_direct.Statement(
-    BEARER.add_columns(*READ_FOR_SCAN.selected_columns)
-    .outerjoin(Item, col(Item.tracking_code) == bindparam("code"))
-    .outerjoin(CustodyEvent, col(CustodyEvent.client_id) == bindparam("client_id"))
-)
+# The scanned item's lock statement, reading the holder of the device's token
+# with it (one round trip).
+_LOCK_WITH_BEARER = with_bearer(LOCK, Item)
 
 
-def _record_scan(session: Session, scan: Scan) -> Answer:
-    """Record ``scan`` without a lock where it can be (the common case), else
-    lock the item, give a retry its first answer (even if the item has since
-    left the caller's scope), or check scope and record."""
-    answer = _record_unlocked(session, scan)
-    if answer is not None:
-        return answer
-    caller = api_bearer()
-    try:
-        item, replayed = lock_for_scan(session, scan.tracking_code, scan.client_id)
-    except ItemNotFound:
-        raise ApiError(404, "not_found", NOT_IN_SCOPE) from None
-    actor = actor_of(caller.user_id, caller.role, caller.unit_ids)
-    if replayed:
-        answer = previous_answer(session, actor, scan)
-        assert answer is not None
-        return answer
-    try:
-        return _record_new(session, caller, actor, scan, item)
-    except IntegrityError:
-        # The client id was committed meanwhile: by this scan's original, which
-        # this one waited for on the item's lock, or for another item.
-        session.rollback()
-        answer = previous_answer(session, actor, scan)
-        if answer is None:
-            raise
-        return answer
-    except (ApiError, LedgerError):
-        # Not recorded: unless the original of this retry was committed while
-        # it waited for the lock (which the lock's statement does not see on
-        # PostgreSQL), in which case the retry gets the first answer.
-        answer = previous_answer(session, actor, scan)
-        if answer is None:
-            raise
-        return answer
-
-
-def _record_unlocked(session: Session, scan: Scan) -> Answer | None:
-    """PostgreSQL, a device whose token is not checked yet: the token and the
-    item read in one round trip, and the scan recorded by a statement that is
-    its own transaction in a second (see record_if_unchanged). None for
-    anything that needs the locked way: a retry, a caller in scope by the rarer
-    ways, a scan that is not plainly accepted, an item that moved meanwhile."""
+def _scanner() -> Actor | Caller:
+    """Who scans: a device whose token is not checked yet is checked by the
+    item's lock statement itself."""
     token = _header_token()
-    if token is None or "api_bearer" in g or not pg_direct.applies(session):
-        return None
+    if token is None or "api_bearer" in g:
+        caller = api_bearer()
+        return actor_of(caller.user_id, caller.role, caller.unit_ids)
     token_hash = hash_of(token)
     if token_hash is None:
         raise ApiError(401, "unauthorized", "The token is unknown or revoked.")
-    params = {"token_hash": token_hash, "code": scan.tracking_code, "client_id": scan.client_id}
-    # Its own connection, given back before any locked way takes the session's.
-    with db.autocommit() as connection:
-        rows = pg_direct.execute(connection, _BEARER_AND_ITEM_PG, params)
-        caller = _checked(bearer_of_rows(connection, rows))
-        try:
-            item, replayed = item_from_rows([row[BEARER_WIDTH:] for row in rows])
-        except ItemNotFound:
-            raise ApiError(404, "not_found", NOT_IN_SCOPE) from None
-        if replayed or not holds_or_is_offered(caller.user_id, caller.unit_ids, item):
-            return None
-        actor = _acting(actor_of(caller.user_id, caller.role, caller.unit_ids), item)
-        return record_if_unchanged(connection, actor, scan, item)
+    return Caller(_LOCK_WITH_BEARER, {"token_hash": token_hash}, _token_actor)
 
 
-def _acting(actor: Actor, item: Item) -> Actor:
-    """When confirming a handover, act for the office the item was offered to."""
-    if item.offered_to_unit_id in actor.unit_ids:
-        return replace(actor, unit_id=item.offered_to_unit_id)
-    return actor
-
-
-def _record_new(session: Session, caller: Bearer, actor: Actor, scan: Scan, item: Item) -> Answer:
-    if not holds_or_is_offered(caller.user_id, actor.unit_ids, item):
-        # The rarer ways into scope need the user (and queries).
-        user = session.get(User, caller.user_id)
-        assert user is not None
-        if not may_see(session, user, item, actor.unit_ids) and not offered_to(
-            session, item, scan.follows, actor
-        ):
-            raise ApiError(404, "not_found", NOT_IN_SCOPE)
-    return record_locked(session, _acting(actor, item), scan, item)
+def _token_actor(session: Session, rows: Sequence[Row[*tuple[Any, ...]]]) -> Actor:
+    caller = _checked(bearer_of_rows(session, rows))
+    return actor_of(caller.user_id, caller.role, caller.unit_ids)
 
 
 def _party(

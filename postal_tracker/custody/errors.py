@@ -1,32 +1,25 @@
-"""Errors of the custody ledger, each with an HTTP status and a stable code."""
+"""Errors of the custody ledger: domain errors (see :mod:`postal_tracker.errors`)
+whose kind the views map to an HTTP status."""
 
 from __future__ import annotations
 
+from postal_tracker.errors import DomainError, Kind
 
-class LedgerError(Exception):
-    status = 422
-    code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code:
-            self.code = code
+class LedgerError(DomainError):
+    """A custody event was refused; nothing was recorded."""
 
 
 class ItemNotFound(LedgerError):
-    status = 404
-    code = "not_found"
+    kind = Kind.NOT_FOUND
 
 
 class IdempotencyMismatch(LedgerError):
     """The client id was used before for a different request."""
 
-    status = 422
-    code = "client_id_reused"
+    def __init__(self, message: str, *, code: str = "client_id_reused") -> None:
+        super().__init__(message, code=code)
 
 
 class Refused(LedgerError):
     """The custody rules do not allow this event here."""
-
-    status = 422

@@ -1,31 +1,36 @@
-"""Recording custody events: idempotent, serialised per item, hash-chained.
+"""Appending custody events: one function, :func:`record`, for every event.
+
+Intake, the scan API, manifests, the agency, delivery, conflicts and
+corrections all append through it. It locks the item, gives a retry its first
+answer, asks the pure rules (:mod:`custody.rules`), chains the hash
+(:mod:`custody.chain`), and writes the event with the item's projection.
 
 Services flush; the caller commits once. Every write is keyed by the client's
 id: the same id with the same content gives back the first answer and writes
-nothing; the same id with other content is refused (422).
+nothing; the same id with other content is refused (:class:`IdempotencyMismatch`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 
-from postal_tracker import pg_direct
 from postal_tracker.clock import MAX_CLOCK_AHEAD
 from postal_tracker.custody import rules
 from postal_tracker.custody.chain import GENESIS, digest, event_hash
 from postal_tracker.custody.errors import IdempotencyMismatch, ItemNotFound, Refused
-from postal_tracker.custody.models import Alert, CustodyEvent, Item, ItemKind
+from postal_tracker.custody.models import Alert, CustodyEvent, Item
 from postal_tracker.custody.rules import Actor, EventKind, ItemState, Party, Phase, Proposal
 from postal_tracker.db import utcnow
-
-# A device clock this far ahead of the server is wrong, not early.
+from postal_tracker.errors import N_, DomainError
 
 
 @dataclass(frozen=True)
@@ -65,50 +70,159 @@ class Scan:
 
 @dataclass(frozen=True)
 class Answer:
-    status: int
+    """What a scan came to: the event recorded for it (or, for a retry, the
+    one its first attempt recorded) and the body the client is answered with."""
+
+    event_id: int
     body: dict[str, Any]
-    replayed: bool = False
-    event_id: int | None = None
+    replayed: bool = False  # a retry: nothing was written
+    conflict: bool = False  # it named a stale event: recorded as a conflict, item disputed
 
 
-def record(session: Session, actor: Actor, scan: Scan) -> Answer:
-    """Record ``scan`` by ``actor``: 201, a replayed first answer, or a 409
-    conflict that is itself recorded. Raises :class:`LedgerError` otherwise."""
-    item = lock_item(session, scan.tracking_code)
-    # Checked under the item's lock: a retry racing its original waits for it
-    # and then finds it committed.
-    earlier = previous_answer(session, actor, scan)
-    if earlier:
-        return earlier
-    return record_locked(session, actor, scan, item)
+# The caller's own check of the locked item, made after a retry got its first
+# answer: the actor to record the scan as, or a DomainError (nothing written).
+Authorize = Callable[[Session, Item, Actor, Scan], Actor]
 
 
-def record_locked(session: Session, actor: Actor, scan: Scan, item: Item) -> Answer:
-    """:func:`record` for an ``item`` the caller has locked with :func:`lock_item`
-    in this transaction and for a ``scan`` whose client id it has checked with
-    :func:`previous_answer` after taking the lock."""
+# The item locked, and the id of the event already recorded under the client
+# id if any, in one statement. Built once, so that only its cached compiled
+# form is looked up per scan. SQLite renders no FOR UPDATE: its transactions
+# already hold the database's write lock from BEGIN IMMEDIATE (see db.py).
+LOCK: sa.Select[Item, Any] = (
+    sa.select(Item, col(CustodyEvent.id).label("earlier_id"))
+    .outerjoin_from(Item, CustodyEvent, col(CustodyEvent.client_id) == sa.bindparam("client_id"))
+    .where(col(Item.tracking_code) == sa.bindparam("code"))
+    .with_for_update(of=Item)
+    # The item may be in the session already, read before the lock.
+    .execution_options(populate_existing=True)
+)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who records, read by the item's lock statement itself (a device's
+    token: one round trip for both). ``statement`` is :data:`LOCK` with
+    columns added by outer joins, ``params`` its own parameters; ``actor``
+    makes the actor from its rows, or raises if they name no one."""
+
+    statement: sa.Select[*tuple[Any, ...]]
+    params: Mapping[str, Any]
+    actor: Callable[[Session, Sequence[sa.Row[*tuple[Any, ...]]]], Actor]
+
+
+def record(
+    session: Session, actor: Actor | Caller, scan: Scan, *, authorize: Authorize | None = None
+) -> Answer:
+    """Record ``scan`` by ``actor``: the event, a retry's first answer, or a
+    conflict that is itself recorded (with an alert). Raises a
+    :class:`LedgerError` (or what ``authorize`` raises) with nothing written."""
+    item, earlier_id, actor = _lock(session, actor, scan)
     request_digest = scan.digest(actor)
+    if earlier_id is not None:
+        earlier = session.get(CustodyEvent, earlier_id)
+        assert earlier is not None
+        return _replay_of(earlier, request_digest)
+    try:
+        if authorize is not None:
+            actor = authorize(session, item, actor, scan)
+        new, conflict = _decide(session, actor, scan, item, request_digest)
+    except DomainError:
+        # On PostgreSQL the lock's statement reads events as they were before
+        # it waited for the lock: this retry's original may have been
+        # committed meanwhile (and moved the item). A new statement sees it.
+        answer = _replay_if_recorded(session, scan.client_id, request_digest)
+        if answer is None:
+            raise
+        return answer
+    event_id = _write(session, item, new)
+    if event_id is None:  # the client id was committed meanwhile (see _write)
+        answer = _replay_if_recorded(session, scan.client_id, request_digest)
+        assert answer is not None
+        return answer
+    if conflict is not None:
+        holder = conflict.custodian
+        session.add(
+            Alert(
+                kind="custody_conflict",
+                unit_id=holder.unit_id if holder else actor.unit_id,
+                item_id=item.id,
+                event_id=event_id,
+                message=f"Conflicting scan of {item.tracking_code}: {conflict.reason}.",
+            )
+        )
+        session.flush()
+    return new.answer(event_id)
+
+
+def _lock(session: Session, who: Actor | Caller, scan: Scan) -> tuple[Item, int | None, Actor]:
+    """The item locked, the id of the event recorded under the client id if
+    any, and the actor."""
+    params = {"code": scan.tracking_code, "client_id": scan.client_id}
+    if isinstance(who, Caller):
+        rows = session.execute(who.statement, {**params, **who.params}).all()
+    else:
+        rows = session.execute(LOCK, params).all()
+    if not rows:
+        raise ItemNotFound(N_("No item has this tracking code."))
+    actor = who.actor(session, rows) if isinstance(who, Caller) else who
+    return rows[0][0], rows[0].earlier_id, actor
+
+
+def lock_item(session: Session, tracking_code: str) -> Item:
+    """The item, locked for this transaction, for a caller that checks it
+    before recording (PostgreSQL row lock; SQLite transactions already hold
+    the database's write lock from BEGIN)."""
+    item = session.scalars(
+        select(Item).where(Item.tracking_code == tracking_code).with_for_update()
+    ).first()
+    if item is None:
+        raise ItemNotFound(N_("No item has this tracking code."))
+    return item
+
+
+@dataclass(frozen=True)
+class _Conflict:
+    custodian: Party | None
+    reason: str
+
+
+def _decide(
+    session: Session, actor: Actor, scan: Scan, item: Item, request_digest: str
+) -> tuple[_NewEvent, _Conflict | None]:
+    """The event to write for ``scan`` (a conflict if it named a stale event)."""
     _check_device_time(scan.device_time)
     proposal = _proposal(actor, scan, offer_receiver(session, item, scan.follows))
     state = state_of(item)
     # The event id is not known before the insert; rules only need it as the
-    # new head, which the projection takes from the inserted row below.
+    # new head, which the projection takes from the inserted row.
     try:
         decision = rules.decide(state, proposal, event_id=-1)
     except rules.RuleViolation as exc:
         raise Refused(exc.message, code=exc.code) from None
-    if isinstance(decision, rules.Conflict):
-        return _record_conflict(session, actor, scan, item, state, decision, request_digest)
-    new = _new_event(
-        item,
-        actor,
-        scan,
-        decision.state,
-        request_digest,
-        status=201,
-        counterpart=proposal.receiver or proposal.new_custodian,
+    if isinstance(decision, rules.Accept):
+        counterpart = proposal.receiver or proposal.new_custodian
+        new = _new_event(item, actor, scan, decision.state, request_digest, counterpart)
+        return new, None
+    holder = state.custodian
+    error = {
+        "code": "conflict",
+        "reason": decision.reason,
+        "message": "The item moved before this scan; it is now disputed.",
+        "current_custodian": {
+            "user_id": holder.user_id if holder else None,
+            "unit_id": holder.unit_id if holder else None,
+        },
+    }
+    conflict_scan = Scan(
+        client_id=scan.client_id,
+        tracking_code=scan.tracking_code,
+        kind=EventKind.CONFLICT,
+        device_time=scan.device_time,
+        follows=scan.follows,
+        data={"attempted": str(scan.kind), "reason": decision.reason, **scan.data},
     )
-    return _append(session, item, new)
+    new = _new_event(item, actor, conflict_scan, decision.state, request_digest, error=error)
+    return new, _Conflict(holder, decision.reason)
 
 
 def _proposal(actor: Actor, scan: Scan, followed_offer_to: Party | None) -> Proposal:
@@ -122,111 +236,6 @@ def _proposal(actor: Actor, scan: Scan, followed_offer_to: Party | None) -> Prop
         corrects=scan.corrects,
         followed_offer_to=followed_offer_to,
     )
-
-
-def previous_answer(session: Session, actor: Actor, scan: Scan) -> Answer | None:
-    """The answer already given for ``scan.client_id``, if any (raises
-    :class:`IdempotencyMismatch` if that id was used for other content)."""
-    return _replay(session, scan.client_id, scan.digest(actor))
-
-
-def open_item(
-    session: Session,
-    actor: Actor,
-    item: Item,
-    *,
-    kind: EventKind,
-    client_id: str,
-    device_time: datetime,
-    data: dict[str, Any] | None = None,
-) -> CustodyEvent:
-    """Record the first event of a new item (``accepted`` or ``result_ready``)."""
-    scan = Scan(
-        client_id=client_id,
-        tracking_code=item.tracking_code,
-        kind=kind,
-        device_time=device_time,
-        data=data or {},
-    )
-    request_digest = scan.digest(actor)
-    if _replay(session, client_id, request_digest):
-        raise IdempotencyMismatch("This form was already saved.", code="already_saved")
-    try:
-        decision = rules.decide(state_of(item), Proposal(kind=kind, actor=actor), event_id=-1)
-    except rules.RuleViolation as exc:
-        raise Refused(exc.message, code=exc.code) from None
-    assert isinstance(decision, rules.Accept)
-    new = _new_event(item, actor, scan, decision.state, request_digest, status=201)
-    _append(session, item, new)
-    event = session.get(CustodyEvent, item.head_event_id)
-    assert event is not None
-    return event
-
-
-def lock_item(session: Session, tracking_code: str) -> Item:
-    """The item, locked for this transaction (PostgreSQL row lock; SQLite
-    transactions already hold the database's write lock from BEGIN)."""
-    item = session.scalars(
-        select(Item).where(Item.tracking_code == tracking_code).with_for_update()
-    ).first()
-    if item is None:
-        raise ItemNotFound("No item has this tracking code.")
-    return item
-
-
-# Built once, so that only their cached compiled form is looked up per scan:
-# the item and whether the client id was used, read (for record_if_unchanged)
-# or locked (for lock_for_scan).
-READ_FOR_SCAN = (
-    select(Item, col(CustodyEvent.id))
-    .outerjoin(CustodyEvent, col(CustodyEvent.client_id) == sa.bindparam("client_id"))
-    .where(col(Item.tracking_code) == sa.bindparam("code"))
-)
-LOCK_FOR_SCAN = READ_FOR_SCAN.with_for_update(of=Item)
-_LOCK_FOR_SCAN_PG = pg_direct.Statement(LOCK_FOR_SCAN)
-
-
-def lock_for_scan(session: Session, tracking_code: str, client_id: str) -> tuple[Item, bool]:
-    """:func:`lock_item`, and in the same statement whether an event was
-    already recorded under ``client_id`` (then :func:`previous_answer` gives
-    its answer).
-
-    On PostgreSQL the event is looked for in the statement's snapshot, taken
-    before waiting for the lock: an event committed by the transaction this one
-    waited for is not seen. Nothing is lost by that: its client id then makes
-    this transaction's insert fail (unique), and a caller that answers anything
-    but success must first look again with :func:`previous_answer`, a new
-    statement after the lock, which sees it."""
-    params = {"code": tracking_code, "client_id": client_id}
-    if pg_direct.applies(session):
-        rows = pg_direct.execute(session, _LOCK_FOR_SCAN_PG, params)
-        return item_from_rows(rows)
-    row = session.execute(LOCK_FOR_SCAN, params).first()
-    if row is None:
-        raise ItemNotFound("No item has this tracking code.")
-    return row[0], row[1] is not None
-
-
-_ITEM_COLUMNS = [c.name for c in Item.metadata.tables["item"].c]
-
-
-def item_from_rows(rows: list[pg_direct.Row]) -> tuple[Item, bool]:
-    """The item and whether the client id was used, from the driver's rows of
-    :data:`LOCK_FOR_SCAN` or :data:`READ_FOR_SCAN`."""
-    if not rows or rows[0][0] is None:  # no row, or none joined
-        raise ItemNotFound("No item has this tracking code.")
-    *columns, event_id = rows[0]
-    values = dict(zip(_ITEM_COLUMNS, columns, strict=True))
-    values["kind"] = ItemKind(values["kind"])
-    values["phase"] = Phase(values["phase"])
-    values["created_at"] = pg_direct.aware(values["created_at"])
-    values["custody_since"] = pg_direct.aware(values["custody_since"])
-    # Made as SQLAlchemy makes a loaded object (Item(...) would validate and
-    # record each value as a change), but not attached to the session: the
-    # ledger writes the item's projection itself.
-    item = sa.inspect(Item).class_manager.new_instance()
-    item.__dict__.update(values)
-    return item, event_id is not None
 
 
 def state_of(item: Item) -> ItemState:
@@ -285,134 +294,6 @@ def _projection(item: Item, state: ItemState, fields: dict[str, Any]) -> dict[st
     }
 
 
-_EVENTS = CustodyEvent.metadata.tables["custody_event"]
-_ITEMS = Item.metadata.tables["item"]
-# Built once: SQLAlchemy caches their compiled form, and the unit of work is not
-# needed for one row each (the item's loaded object is updated in place).
-_INSERT_EVENT = sa.insert(_EVENTS).returning(_EVENTS.c.id)
-_UPDATE_ITEM = sa.update(_ITEMS).where(_ITEMS.c.id == sa.bindparam("item_id_"))
-_PROJECTED = [
-    c for c in _ITEMS.c if c.name not in ("id", "tracking_code", "dossier_id", "kind", "created_at")
-]
-
-
-def _projection_values(new_id: sa.ScalarSelect[Any]) -> dict[str, Any]:
-    """The item's projection columns as the PostgreSQL statements set them:
-    from the ``p_`` parameters, the head (and a new offer) from ``new_id``."""
-    values: dict[str, Any] = {c.name: sa.bindparam("p_" + c.name, type_=c.type) for c in _PROJECTED}
-    values["head_event_id"] = new_id
-    values["offer_event_id"] = sa.case(
-        (sa.bindparam("offer_is_new", type_=sa.Boolean), new_id),
-        else_=sa.bindparam("p_offer_event_id", type_=sa.Integer),
-    )
-    return values
-
-
-def _insert_and_project() -> sa.Update:
-    """PostgreSQL: the event and the item's projection in one statement (one
-    round trip), the event's new id going into the item's head (and offer)."""
-    new_event = (
-        sa.insert(_EVENTS)
-        .values(
-            {c.name: sa.bindparam("e_" + c.name, type_=c.type) for c in _EVENTS.c if c.name != "id"}
-        )
-        .returning(_EVENTS.c.id)
-        .cte("new_event")
-    )
-    return (
-        sa.update(_ITEMS)
-        .where(_ITEMS.c.id == sa.bindparam("item_id_"))
-        .values(_projection_values(sa.select(new_event.c.id).scalar_subquery()))
-        .returning(_ITEMS.c.head_event_id)
-        .add_cte(new_event)
-    )
-
-
-_INSERT_AND_PROJECT_PG = pg_direct.Statement(_insert_and_project())
-
-
-def _insert_if_unchanged() -> sa.Insert:
-    """PostgreSQL: the item's projection, only if its event count is still the
-    one read, and then (and only then) the event, its id drawn beforehand
-    from the events' sequence, in one statement (see record_if_unchanged)."""
-    new_id = sa.select(
-        sa.literal_column("nextval(pg_get_serial_sequence('custody_event', 'id'))").label("id")
-    ).cte("new_id")
-    moved = (
-        sa.update(_ITEMS)
-        .where(
-            _ITEMS.c.id == sa.bindparam("item_id_"),
-            _ITEMS.c.event_count == sa.bindparam("expected_count", type_=sa.Integer),
-        )
-        .values(_projection_values(sa.select(new_id.c.id).scalar_subquery()))
-        .returning(_ITEMS.c.head_event_id)
-        .cte("moved")
-    )
-    columns = [c for c in _EVENTS.c if c.name != "id"]
-    return (
-        sa.insert(_EVENTS)
-        .from_select(
-            ["id", *(c.name for c in columns)],
-            sa.select(
-                moved.c.head_event_id,
-                *(sa.bindparam("e_" + c.name, type_=c.type) for c in columns),
-            ),
-        )
-        .returning(_EVENTS.c.id)
-    )
-
-
-_INSERT_IF_UNCHANGED_PG = pg_direct.Statement(_insert_if_unchanged())
-
-
-def record_if_unchanged(
-    connection: sa.Connection, actor: Actor, scan: Scan, item: Item
-) -> Answer | None:
-    """PostgreSQL, on a ``connection`` in autocommit mode: record ``scan`` by
-    ``actor`` about ``item`` as read (with :data:`READ_FOR_SCAN`, not locked),
-    in one statement that is its own transaction, so that the answer is
-    durable when it returns (one round trip in all, no BEGIN, no COMMIT).
-
-    The statement writes only if the item recorded no event since it was read:
-    every event advances its event count, which the item's update compares
-    (PostgreSQL checks the row again after waiting for a concurrent writer),
-    and the event is inserted only with that update. None, with nothing
-    written, when the item moved meanwhile, when the client id was taken
-    meanwhile, or when the scan is anything but plainly accepted (a refusal,
-    a conflict, the confirmation of an earlier offer): the caller then records
-    it the locked way (:func:`lock_for_scan`), which decides again on the item
-    as it then is."""
-    if scan.follows is not None and scan.follows != item.head_event_id:
-        return None  # the offer it follows needs a query (see offer_receiver)
-    request_digest = scan.digest(actor)
-    try:
-        _check_device_time(scan.device_time)
-        proposal = _proposal(actor, scan, followed_offer_to=None)
-        decision = rules.decide(state_of(item), proposal, event_id=-1)
-    except (Refused, rules.RuleViolation):
-        return None
-    if not isinstance(decision, rules.Accept):
-        return None
-    new = _new_event(
-        item,
-        actor,
-        scan,
-        decision.state,
-        request_digest,
-        status=201,
-        counterpart=proposal.receiver or proposal.new_custodian,
-    )
-    params = _pg_params(item, new.row, new.projection)
-    params["expected_count"] = item.event_count
-    try:
-        rows = pg_direct.execute(connection, _INSERT_IF_UNCHANGED_PG, params)
-    except sa.exc.IntegrityError:
-        return None
-    if not rows:
-        return None
-    return new.answer(rows[0][0])
-
-
 @dataclass(frozen=True)
 class _NewEvent:
     """An event about to be written: its row (but its id), the item's
@@ -427,7 +308,7 @@ class _NewEvent:
     def answer(self, event_id: int) -> Answer:
         """The answer to the scan, once the event is written as ``event_id``."""
         body = _body(event_id, self.fields, self.stored)
-        return Answer(status=self.row["answer_status"], body=body, event_id=event_id)
+        return Answer(event_id, body, conflict=self.fields["kind"] == EventKind.CONFLICT)
 
 
 def _new_event(
@@ -436,8 +317,6 @@ def _new_event(
     scan: Scan,
     new_state: ItemState,
     request_digest: str,
-    *,
-    status: int,
     counterpart: Party | None = None,
     error: dict[str, Any] | None = None,
 ) -> _NewEvent:
@@ -457,7 +336,9 @@ def _new_event(
         "server_time": _utc_micro(utcnow()),
         "data": scan.data,
         "request_digest": request_digest,
-        "answer_status": status,
+        # Written, and hashed, as every event since the first has it; nothing
+        # reads it: a conflict is known by its kind.
+        "answer_status": 409 if scan.kind is EventKind.CONFLICT else 201,
         "prev_hash": item.head_hash or GENESIS,
     }
     fields["hash"] = event_hash(item.tracking_code, fields)
@@ -484,83 +365,78 @@ def _new_event(
     )
 
 
-def _append(session: Session, item: Item, new: _NewEvent) -> Answer:
-    # A client id reused at the same moment (for another item, or by a retry
-    # that raced its original; see lock_for_scan) fails here with
-    # IntegrityError, and the whole transaction with it; the caller's retry
-    # then gets the stored answer.
-    return new.answer(_write(session, item, new.row, new.projection))
+_EVENTS = CustodyEvent.metadata.tables["custody_event"]
+_ITEMS = Item.metadata.tables["item"]
+_PROJECTED = [
+    c for c in _ITEMS.c if c.name not in ("id", "tracking_code", "dossier_id", "kind", "created_at")
+]
 
 
-def _pg_params(item: Item, row: dict[str, Any], projection: dict[str, Any]) -> dict[str, Any]:
-    """The parameters of the PostgreSQL statements that write an event and its projection."""
-    params = {"e_" + name: pg_direct.bind(value) for name, value in row.items()}
-    params.update({"p_" + name: pg_direct.bind(value) for name, value in projection.items()})
-    params.update(item_id_=item.id, offer_is_new=projection["offer_event_id"] == -1)
-    return params
+def _insert_and_project_pg() -> sa.Update:
+    """PostgreSQL: the event and the item's projection in one statement (one
+    round trip), the event's new id going into the item's head (and offer).
+    Nothing is written if the client id is taken."""
+    new_event = (
+        postgresql.insert(_EVENTS)
+        .values(
+            {c.name: sa.bindparam("e_" + c.name, type_=c.type) for c in _EVENTS.c if c.name != "id"}
+        )
+        .on_conflict_do_nothing(index_elements=["client_id"])
+        .returning(_EVENTS.c.id, _EVENTS.c.item_id)
+        .cte("new_event")
+    )
+    values: dict[str, Any] = {c.name: sa.bindparam("p_" + c.name, type_=c.type) for c in _PROJECTED}
+    values["head_event_id"] = new_event.c.id
+    values["offer_event_id"] = sa.case(
+        (sa.bindparam("offer_is_new", type_=sa.Boolean), new_event.c.id),
+        else_=sa.bindparam("p_offer_event_id", type_=sa.Integer),
+    )
+    return (
+        sa.update(_ITEMS)
+        # Joined with the new event: no row inserted, no row updated.
+        .where(_ITEMS.c.id == new_event.c.item_id)
+        .values(values)
+        .returning(_ITEMS.c.head_event_id)
+        .add_cte(new_event)
+    )
 
 
-def _write(session: Session, item: Item, event: dict[str, Any], projection: dict[str, Any]) -> int:
-    """Insert the event, update the (locked) item's projection, and the item's
-    loaded object with it; the new event's id. Values of -1 in the projection
-    name the new event."""
-    postgresql = pg_direct.applies(session)
+# Built once: SQLAlchemy caches their compiled form, and the unit of work is not
+# needed for one row each (the item's loaded object is updated in place).
+_INSERT_AND_PROJECT_PG = _insert_and_project_pg()
+_INSERT_SQLITE = (
+    sqlite.insert(_EVENTS)
+    .on_conflict_do_nothing(index_elements=["client_id"])
+    .returning(_EVENTS.c.id)
+)
+_PROJECT_SQLITE = sa.update(_ITEMS).where(_ITEMS.c.id == sa.bindparam("item_id_"))
+
+
+def _write(session: Session, item: Item, new: _NewEvent) -> int | None:
+    """Insert the event and update the (locked) item's projection, and the
+    item's loaded object with it; the new event's id. Values of -1 in the
+    projection name the new event.
+
+    None, with nothing written, if the client id was committed meanwhile: on
+    PostgreSQL the lock's statement does not see an event committed while it
+    waited for the lock (by this retry's original, or for another item), and
+    the insert then waits for that transaction and skips the row."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
     if postgresql:
-        params = _pg_params(item, event, projection)
-        (row,) = pg_direct.execute(session, _INSERT_AND_PROJECT_PG, params)
-        event_id: int = row[0]
+        params = {"e_" + name: value for name, value in new.row.items()}
+        params.update({"p_" + name: value for name, value in new.projection.items()})
+        params["offer_is_new"] = new.projection["offer_event_id"] == -1
+        event_id: int | None = session.execute(_INSERT_AND_PROJECT_PG, params).scalar()
     else:
-        event_id = session.execute(_INSERT_EVENT, event).scalar_one()
-    projection = {name: event_id if value == -1 else value for name, value in projection.items()}
+        event_id = session.execute(_INSERT_SQLITE, new.row).scalar()
+    if event_id is None:
+        return None
+    projection = {k: event_id if v == -1 else v for k, v in new.projection.items()}
     if not postgresql:
-        session.execute(_UPDATE_ITEM, {"item_id_": item.id, **projection})
+        session.execute(_PROJECT_SQLITE, {"item_id_": item.id, **projection})
     for name, value in projection.items():
         set_committed_value(item, name, value)
     return event_id
-
-
-def _record_conflict(
-    session: Session,
-    actor: Actor,
-    scan: Scan,
-    item: Item,
-    state: ItemState,
-    decision: rules.Conflict,
-    request_digest: str,
-) -> Answer:
-    holder = state.custodian
-    error = {
-        "code": "conflict",
-        "reason": decision.reason,
-        "message": "The item moved before this scan; it is now disputed.",
-        "current_custodian": {
-            "user_id": holder.user_id if holder else None,
-            "unit_id": holder.unit_id if holder else None,
-        },
-    }
-    conflict_scan = Scan(
-        client_id=scan.client_id,
-        tracking_code=scan.tracking_code,
-        kind=EventKind.CONFLICT,
-        device_time=scan.device_time,
-        follows=scan.follows,
-        data={"attempted": str(scan.kind), "reason": decision.reason, **scan.data},
-    )
-    new = _new_event(
-        item, actor, conflict_scan, decision.state, request_digest, status=409, error=error
-    )
-    answer = _append(session, item, new)
-    session.add(
-        Alert(
-            kind="custody_conflict",
-            unit_id=holder.unit_id if holder else actor.unit_id,
-            item_id=item.id,
-            event_id=answer.event_id,
-            message=f"Conflicting scan of {item.tracking_code}: {decision.reason}.",
-        )
-    )
-    session.flush()
-    return answer
 
 
 def answer_body(event: CustodyEvent) -> dict[str, Any]:
@@ -598,7 +474,7 @@ def _body(event_id: int, fields: dict[str, Any], stored: dict[str, Any]) -> dict
     return body
 
 
-def _replay(session: Session, client_id: str, request_digest: str) -> Answer | None:
+def _replay_if_recorded(session: Session, client_id: str, request_digest: str) -> Answer | None:
     earlier = session.scalars(
         select(CustodyEvent).where(CustodyEvent.client_id == client_id)
     ).first()
@@ -610,17 +486,24 @@ def _replay(session: Session, client_id: str, request_digest: str) -> Answer | N
 def _replay_of(earlier: CustodyEvent, request_digest: str) -> Answer:
     if earlier.request_digest != request_digest:
         raise IdempotencyMismatch(
-            "This client id was already used for a different scan; nothing was recorded."
+            N_("This client id was already used for a different scan; nothing was recorded.")
         )
-    return Answer(earlier.answer_status, answer_body(earlier), replayed=True, event_id=earlier.id)
+    assert earlier.id is not None
+    return Answer(
+        earlier.id,
+        answer_body(earlier),
+        replayed=True,
+        conflict=earlier.kind is EventKind.CONFLICT,
+    )
 
 
 def _check_device_time(device_time: datetime) -> None:
     if device_time.tzinfo is None:
-        raise Refused("The device time must carry its UTC offset.", code="device_time")
+        raise Refused(N_("The device time must carry its UTC offset."), code="device_time")
     if device_time - utcnow() > MAX_CLOCK_AHEAD:
         raise Refused(
-            "The device clock is ahead of the server; check the phone's time.", code="device_time"
+            N_("The device clock is ahead of the server; check the phone's time."),
+            code="device_time",
         )
 
 

@@ -98,8 +98,8 @@ def _scan(item: Item, kind: EventKind, client_id: str, **kw: Any) -> Scan:
 
 
 def _recorded(answer: Answer) -> int:
-    if answer.status != 201 or answer.event_id is None:
-        # A 409 means someone else moved the item: the ledger kept it as a conflict.
+    if answer.conflict:
+        # Someone else moved the item: the ledger kept this scan as a conflict.
         raise DomainError(
             N_("This item changed hands meanwhile; nothing was recorded."),
             field="item",

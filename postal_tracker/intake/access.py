@@ -5,6 +5,7 @@ someone (or their office) holds or is offered."""
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 
 from sqlalchemy import or_
 from sqlalchemy.orm import Session
@@ -12,9 +13,11 @@ from sqlmodel import col, select
 
 from postal_tracker.auth.models import User
 from postal_tracker.auth.service import unit_ids_of
-from postal_tracker.custody.ledger import offer_receiver
+from postal_tracker.custody.errors import ItemNotFound
+from postal_tracker.custody.ledger import Scan, offer_receiver
 from postal_tracker.custody.models import Item
 from postal_tracker.custody.rules import Actor
+from postal_tracker.errors import N_
 from postal_tracker.intake.scope import visible_dossier
 
 
@@ -83,3 +86,24 @@ def offered_to(session: Session, item: Item, follows: int | None, actor: Actor) 
     stale confirmation as a conflict rather than answering "not found"."""
     receiver = offer_receiver(session, item, follows)
     return receiver is not None and receiver.includes(actor)
+
+
+NOT_IN_SCOPE = N_("No item with this tracking code in your area of work.")
+
+
+def scanner_in_scope(session: Session, item: Item, actor: Actor, scan: Scan) -> Actor:
+    """The actor a device's ``scan`` of the locked ``item`` is recorded as (for
+    the office the item was offered to, when confirming a handover), or
+    :class:`ItemNotFound` if the item is outside ``actor``'s area of work (the
+    ledger's ``authorize``)."""
+    if not holds_or_is_offered(actor.user_id, actor.unit_ids, item):
+        # The rarer ways into scope need the user (and queries).
+        user = session.get(User, actor.user_id)
+        assert user is not None
+        if not may_see(session, user, item, actor.unit_ids) and not offered_to(
+            session, item, scan.follows, actor
+        ):
+            raise ItemNotFound(NOT_IN_SCOPE)
+    if item.offered_to_unit_id in actor.unit_ids:
+        return replace(actor, unit_id=item.offered_to_unit_id)
+    return actor

@@ -11,8 +11,9 @@ from sqlmodel import col, select
 
 from postal_tracker.auth.models import User
 from postal_tracker.auth.roles import Role
+from postal_tracker.custody import ledger
 from postal_tracker.custody.codes import allocate_tracking_code
-from postal_tracker.custody.ledger import open_item
+from postal_tracker.custody.ledger import Scan
 from postal_tracker.custody.models import CustodyEvent, Item, ItemKind
 from postal_tracker.custody.rules import Actor, EventKind
 from postal_tracker.errors import N_, DomainError
@@ -146,14 +147,10 @@ def take_in(
         )
         data.update(slip_id=slip.id, slip_sha256=slip.sha256)
     acting = Actor(actor.user_id, actor.role, actor.unit_ids, record.intake_unit_id)
-    open_item(
+    ledger.record(
         session,
         acting,
-        item,
-        kind=EventKind.ACCEPTED,
-        client_id=client_id,
-        device_time=device_time,
-        data=data,
+        Scan(client_id, item.tracking_code, EventKind.ACCEPTED, device_time, data=data),
     )
     return dossier, item
 

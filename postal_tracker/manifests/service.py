@@ -481,7 +481,7 @@ def receive_manifest(
                     data={"manifest": ref},
                 ),
             )
-            outcome = Outcome.CONFLICT if answer.status == 409 else Outcome.CONFIRMED
+            outcome = Outcome.CONFLICT if answer.conflict else Outcome.CONFIRMED
             outcomes[code] = (outcome, item.id, answer.event_id)
         elif code in missing:
             event_id = _incident(session, actor, item, ref, "not_found", device_time)

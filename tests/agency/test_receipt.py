@@ -172,7 +172,7 @@ def test_a_stale_receipt_is_kept_as_a_conflict_without_an_appointment(engine: sa
             client_id=str(uuid.uuid4()),
             device_time=datetime.now(VN),
         )
-        assert receipt.answer.status == 409 and receipt.appointment is None
+        assert receipt.answer.conflict and receipt.appointment is None
         assert item.disputed and item.phase is Phase.ACCEPTED
         assert s.scalars(select(Appointment)).all() == []
 

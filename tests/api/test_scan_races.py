@@ -15,11 +15,10 @@ from flask import Flask
 from sqlalchemy.orm import Session
 from sqlmodel import func, select
 
-from postal_tracker.api import views
 from postal_tracker.custody import ledger
 from postal_tracker.custody.ledger import Scan, lock_item, record
 from postal_tracker.custody.models import CustodyEvent, Item
-from postal_tracker.custody.rules import EventKind
+from postal_tracker.custody.rules import Actor, EventKind
 from postal_tracker.db import transaction
 
 from ..custody.helpers import actor, new_item
@@ -49,14 +48,16 @@ def blind_lock(monkeypatch: pytest.MonkeyPatch) -> None:
     """The lock statement misses every earlier event, as on PostgreSQL it misses
     one committed while it waited for the lock."""
 
-    def lock_for_scan(session: Session, tracking_code: str, client_id: str) -> tuple[Item, bool]:
-        item, _ = ledger.lock_for_scan(session, tracking_code, client_id)
-        return item, False
+    real_lock = ledger._lock
 
-    monkeypatch.setattr(views, "lock_for_scan", lock_for_scan)
+    def blind(session: Session, who: Any, scan: Scan) -> tuple[Item, int | None, Actor]:
+        item, _, actor = real_lock(session, who, scan)
+        return item, None, actor
+
+    monkeypatch.setattr(ledger, "_lock", blind)
 
 
-def test_a_missed_original_makes_the_insert_fail_and_the_retry_gets_its_answer(
+def test_a_missed_original_makes_the_insert_skip_and_the_retry_gets_its_answer(
     app: Flask, item_code: str, blind_lock: None
 ) -> None:
     client = app.test_client()
@@ -143,3 +144,22 @@ def test_a_retry_waiting_for_the_lock_while_its_original_commits(
     assert answer["event"]["id"] == original.event_id
     assert answer == original.body
     assert _events_with(app, body["client_id"]) == 1
+
+
+def test_a_client_id_taken_meanwhile_for_another_item_writes_nothing(
+    app: Flask, item_code: str, blind_lock: None
+) -> None:
+    engine: sa.Engine = app.extensions["db_engine"]
+    with transaction(engine) as s:
+        other = new_item(s).tracking_code
+    client = app.test_client()
+    officer = token_for(client, "canbo.trangxa")
+    first = scan_body(other, "departed")
+    assert client.post("/api/v1/scans", json=first, headers=auth(officer)).status_code == 201
+    reused = {**scan_body(item_code, "departed"), "client_id": first["client_id"]}
+    r = client.post("/api/v1/scans", json=reused, headers=auth(officer))
+    assert r.status_code == 422 and r.get_json()["error"]["code"] == "client_id_reused"
+    with transaction(engine) as s:
+        item = s.scalars(select(Item).where(Item.tracking_code == item_code)).one()
+        assert item.event_count == 1
+    assert _events_with(app, first["client_id"]) == 1

@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 from sqlalchemy.orm import Session
 
 from postal_tracker.custody.codes import allocate_tracking_code
-from postal_tracker.custody.ledger import open_item, record
+from postal_tracker.custody.ledger import Scan, record
 from postal_tracker.custody.models import Item, ItemKind
 from postal_tracker.custody.rules import EventKind
 from postal_tracker.delivery.demo_routes import load_demo_routes
@@ -43,13 +43,10 @@ def returning_result(
     session.add(item)
     session.flush()
     clerk = actor(session, "chuyenvien.sct", "SCT")
-    open_item(
+    record(
         session,
         clerk,
-        item,
-        kind=EventKind.RESULT_READY,
-        client_id=str(uuid.uuid4()),
-        device_time=datetime.now(VN),
+        Scan(str(uuid.uuid4()), item.tracking_code, EventKind.RESULT_READY, datetime.now(VN)),
     )
     if collect:
         w = user(session, worker)

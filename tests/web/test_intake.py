@@ -154,7 +154,7 @@ def test_a_failure_half_way_writes_nothing(
 
     # The last step of an intake fails after the dossier, documents and item
     # were flushed: the request must not commit any of them.
-    monkeypatch.setattr("postal_tracker.intake.service.open_item", broken)
+    monkeypatch.setattr("postal_tracker.intake.service.ledger.record", broken)
     with pytest.raises(RuntimeError):
         _post_intake(b, intake_form())
     assert row_counts() == before
