@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 5000
-export FLASK_APP := postal_tracker
+export FLASK_APP := postal_tracker.app
 
 .DEFAULT_GOAL := help
 
@@ -40,14 +40,18 @@ test: $(STAMP) translations ## run the whole test suite (POSTAL_TRACKER_TEST_DAT
 	@./scripts/ensure-debian-packages test
 	$(BIN)/pytest -q
 
-lint: $(STAMP) ## ruff and mypy
+lint: $(STAMP) ## ruff, mypy and the import contracts (lint-imports)
 	$(BIN)/ruff check postal_tracker tests bench migrations
 	$(BIN)/ruff format --check postal_tracker tests bench
 	$(BIN)/mypy postal_tracker
+	$(BIN)/lint-imports
 
 format: $(STAMP) ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix postal_tracker tests bench
 	$(BIN)/ruff format postal_tracker tests bench
+
+check-wheel: $(STAMP) translations ## build the wheel, install it in a fresh venv outside the tree, serve it
+	$(BIN)/python scripts/check_wheel.py
 
 bench: $(STAMP) ## run every benchmark under bench/ and write bench/report.json
 	$(BIN)/python -m bench
@@ -57,6 +61,6 @@ crash-test: $(STAMP) ## kill -9 gunicorn under load, on SQLite and PostgreSQL (l
 	$(BIN)/python scripts/crash_test.py --db $${POSTAL_TRACKER_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} --kills 10 --seconds 60
 
 clean: ## remove the virtual environment and caches (keeps instance/)
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache *.egg-info
 
-.PHONY: help install translations messages run test lint format bench crash-test clean
+.PHONY: help install translations messages run test lint format check-wheel bench crash-test clean

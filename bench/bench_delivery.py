@@ -40,7 +40,8 @@ from postal_tracker.delivery.models import (
 from postal_tracker.delivery.scheduling import schedule_ready_results
 from postal_tracker.intake.models import DeliveryPreference, Dossier
 from postal_tracker.notify.models import OutboxMessage
-from postal_tracker.units.models import Unit, UnitKind
+from postal_tracker.units.kinds import UnitKind
+from postal_tracker.units.models import Unit
 from postal_tracker.workdays import is_working_day
 
 N = 10_000
@@ -55,7 +56,8 @@ def _setup(root: Path) -> str:
     url = f"sqlite:///{root / 'bench.sqlite3'}"
     migrate.upgrade(url)
     engine = make_engine(url)
-    from postal_tracker.auth.models import Role, User
+    from postal_tracker.auth.models import User
+    from postal_tracker.auth.roles import Role
 
     with transaction(engine) as s:
         province = Unit(code="P", name="Tỉnh", kind=UnitKind.PROVINCE, path="/")

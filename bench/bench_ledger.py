@@ -37,7 +37,8 @@ def _setup(root: Path) -> tuple[sa.Engine, str]:
 
 
 def _ledger(engine: sa.Engine) -> list[float]:
-    from postal_tracker.auth.service import actor_for, find_user
+    from postal_tracker.auth.service import find_user
+    from postal_tracker.custody.actors import actor_for
 
     with transaction(engine) as s:
         item = s.scalars(sa.select(Item).where(Item.phase == "accepted")).first()

@@ -28,9 +28,11 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from postal_tracker import create_app, demo, migrate
-from postal_tracker.auth.service import actor_for, find_user
+from postal_tracker import demo, migrate
+from postal_tracker.app import create_app
+from postal_tracker.auth.service import find_user
 from postal_tracker.config import Settings
+from postal_tracker.custody.actors import actor_for
 from postal_tracker.custody.ledger import Scan, record
 from postal_tracker.custody.rules import EventKind
 from postal_tracker.db import make_engine, transaction

@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask, Request, session
+from flask.cli import FlaskGroup
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import gettext
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from postal_tracker import db
-from postal_tracker.config import Settings
+from postal_tracker import db, home, navigation
+from postal_tracker.agency import views as agency_views
+from postal_tracker.api import manifests as manifests_api
+from postal_tracker.api import openapi
+from postal_tracker.api import views as api_views
+from postal_tracker.auth import views as auth_views
+from postal_tracker.cli import register_commands
+from postal_tracker.config import LOCALES, ConfigError, Settings
+from postal_tracker.delivery import citizen as delivery_citizen
+from postal_tracker.delivery import views as delivery_views
 from postal_tracker.extensions import babel, csrf, limiter, login_manager
+from postal_tracker.intake import slip_pages
+from postal_tracker.intake import views as intake_views
 from postal_tracker.intake.search_text import register_sqlite_functions
-
-ROOT = Path(__file__).resolve().parent.parent
-LOCALES = ("vi", "en")
+from postal_tracker.manifests import views as manifests_views
+from postal_tracker.public import views as public_views
+from postal_tracker.resources import resource
+from postal_tracker.scanner import views as scanner_views
+from postal_tracker.watch import views as watch_views
+from postal_tracker.web import display, errors
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -27,8 +42,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(
         "postal_tracker",
         instance_path=str(settings.instance_path),
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(Path(__file__).parent / "static"),
+        template_folder=str(resource("templates")),
+        static_folder=str(resource("static")),
     )
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -40,7 +55,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         BABEL_DEFAULT_LOCALE=settings.default_locale,
-        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        BABEL_TRANSLATION_DIRECTORIES=str(resource("translations")),
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         RATELIMIT_ENABLED=settings.ratelimit_enabled,
         RATELIMIT_HEADERS_ENABLED=True,
@@ -60,21 +75,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from postal_tracker.agency import views as agency_views
-    from postal_tracker.api import openapi
-    from postal_tracker.api import views as api_views
-    from postal_tracker.auth import views as auth_views
-    from postal_tracker.delivery import citizen as delivery_citizen
-    from postal_tracker.delivery import views as delivery_views
-    from postal_tracker.intake import views as intake_views
-    from postal_tracker.manifests import api as manifests_api
-    from postal_tracker.manifests import views as manifests_views
-    from postal_tracker.public import views as public_views
-    from postal_tracker.scanner import views as scanner_views
-    from postal_tracker.slips import views as slips_views
-    from postal_tracker.watch import views as watch_views
-    from postal_tracker.web import display, errors, navigation, pages
-
     app.register_blueprint(agency_views.bp)
     app.register_blueprint(api_views.bp)
     app.register_blueprint(openapi.bp)
@@ -84,18 +84,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(intake_views.bp)
     app.register_blueprint(manifests_api.bp)
     app.register_blueprint(manifests_views.bp)
-    app.register_blueprint(pages.bp)
+    app.register_blueprint(home.bp)
     app.register_blueprint(public_views.bp)
     app.register_blueprint(scanner_views.bp)
-    app.register_blueprint(slips_views.bp)
-    app.register_blueprint(slips_views.api_bp)
+    app.register_blueprint(slip_pages.bp)
+    app.register_blueprint(slip_pages.api_bp)
     app.register_blueprint(watch_views.bp)
     errors.init_app(app)
     display.init_app(app)
     navigation.init_app(app)
     app.context_processor(_template_globals)
-
-    from postal_tracker.cli import register_commands
 
     register_commands(app)
     return app
@@ -129,3 +127,20 @@ def _template_globals() -> dict[str, Any]:
     from flask_babel import get_locale
 
     return {"current_locale": str(get_locale()), "locales": LOCALES, "_": gettext}
+
+
+def _create_app() -> Flask:
+    try:
+        return create_app()
+    except ConfigError as exc:
+        click.echo(f"Configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+# The console script ``postal-tracker``.
+main = FlaskGroup(
+    create_app=_create_app,
+    add_default_commands=False,
+    load_dotenv=False,
+    help="Postal Tracker: custody of dossiers carried by post.",
+)

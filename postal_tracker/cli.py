@@ -1,4 +1,5 @@
-"""The command line: ``postal-tracker <command>`` (or ``flask --app postal_tracker``)."""
+"""The commands of ``postal-tracker <command>`` (or ``flask --app postal_tracker.app``);
+the group that runs them is ``postal_tracker.app:main``."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
 from postal_tracker import db
-from postal_tracker.auth.models import Role
+from postal_tracker.auth.roles import Role
 from postal_tracker.config import ConfigError, Settings
+
+# Each command imports what it runs inside its body: Alembic, APScheduler, the
+# relay and the demo load only for the command that needs them, not for every
+# `postal-tracker` call (the app and its pages are loaded by then anyway).
 
 
 def _settings() -> Settings:
@@ -107,7 +112,7 @@ def create_user_command(
 def verify_command(checkpoint_file: Path | None) -> None:
     """Recompute every item's hash chain and check the last signed checkpoint;
     exit 1 and name the first bad event on any break, truncation or swap."""
-    from postal_tracker.custody import checkpoint as cp
+    from postal_tracker import checkpoint as cp
     from postal_tracker.custody.verify import verify_all
     from postal_tracker.slips.issuing import current_keyring
 
@@ -146,7 +151,7 @@ def verify_command(checkpoint_file: Path | None) -> None:
 )
 def checkpoint_command(out_dir: Path | None) -> None:
     """Sign a digest of every item's chain and write it outside the database."""
-    from postal_tracker.custody import checkpoint as cp
+    from postal_tracker import checkpoint as cp
     from postal_tracker.slips.issuing import current_keyring
 
     settings = _settings()
@@ -243,21 +248,3 @@ def register_commands(app: Flask) -> None:
         scheduler_command,
     ):
         app.cli.add_command(cmd)
-
-
-def _create_app() -> Flask:
-    from postal_tracker.app import create_app
-
-    try:
-        return create_app()
-    except ConfigError as exc:
-        click.echo(f"Configuration error: {exc}", err=True)
-        sys.exit(2)
-
-
-main = FlaskGroup(
-    create_app=_create_app,
-    add_default_commands=False,
-    load_dotenv=False,
-    help="Postal Tracker: custody of dossiers carried by post.",
-)

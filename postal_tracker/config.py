@@ -12,14 +12,71 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from postal_tracker.watch.rules import Limits
+from postal_tracker.units.kinds import UnitKind
 
 PREFIX = "POSTAL_TRACKER_"
 ENVIRONMENTS = ("development", "production", "testing")
+# The languages of the pages, Vietnamese first: the default when nothing chooses.
+LOCALES = ("vi", "en")
+
+
+# The watchdogs' limits (postal_tracker/watch/rules.py applies them).
+# A person (postal worker, officer) holds an item in their own hands.
+PERSON = "person"
+# Working days a holder may keep an item before it must move on. An agency is
+# not here: its limit is the appointment date, watched on its own.
+LEG_WORKING_DAYS: dict[str, int] = {
+    PERSON: 1,
+    UnitKind.COMMUNE_OFFICE: 1,
+    UnitKind.POST_POINT: 1,
+    UnitKind.POST_OFFICE: 1,
+    UnitKind.HUB: 1,
+}
+OFFER_LIMIT = timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long each leg may hold an item and an offer may wait; the defaults
+    above unless the deployment says otherwise (``POSTAL_TRACKER_WATCH_*``)."""
+
+    leg_working_days: Mapping[str, int] = field(default_factory=lambda: dict(LEG_WORKING_DAYS))
+    offer_limit: timedelta = OFFER_LIMIT
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def parse_leg_days(spec: str) -> dict[str, int]:
+    """``"hub=2, post_office=1"``: the legs whose limit differs from the
+    default, merged over the defaults. A ValueError names what is wrong."""
+    legs = dict(LEG_WORKING_DAYS)
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        holder, _, days = part.partition("=")
+        holder = holder.strip()
+        if holder not in legs:
+            known = ", ".join(sorted(legs))
+            raise ValueError(f"{holder!r} is not a leg with a limit; use one of {known}")
+        try:
+            legs[holder] = int(days)
+        except ValueError:
+            raise ValueError(f"{part!r}: the days must be a whole number, as in hub=2") from None
+        # The stalled-custody query counts on every leg allowing a whole day.
+        if legs[holder] < 1:
+            raise ValueError(f"{part!r}: a leg must allow at least 1 working day")
+    return legs
+
+
+def limits_from(leg_days: str, offer_hours: int) -> Limits:
+    if offer_hours < 1:
+        raise ValueError("an offer must be allowed at least 1 hour")
+    return Limits(
+        leg_working_days=parse_leg_days(leg_days), offer_limit=timedelta(hours=offer_hours)
+    )
 
 
 class ConfigError(RuntimeError):
@@ -96,8 +153,6 @@ class Settings:
 
     @property
     def watch_limits(self) -> Limits:
-        from postal_tracker.watch.rules import limits_from
-
         return limits_from(self.watch_leg_days, self.watch_offer_hours)
 
     @classmethod
@@ -121,8 +176,6 @@ class Settings:
             )
         if not re.fullmatch(r"[A-Z]{2}", self.tracking_prefix):
             raise ConfigError(f"{PREFIX}TRACKING_PREFIX must be two upper-case letters.")
-        from postal_tracker.watch.rules import limits_from
-
         try:
             limits_from(self.watch_leg_days, self.watch_offer_hours)
         except ValueError as e:

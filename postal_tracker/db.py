@@ -22,6 +22,17 @@ import sqlalchemy as sa
 from flask import Flask, Response, current_app, g
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from sqlmodel import SQLModel
+
+# Set before any table is defined (every model module imports this one), so
+# every constraint and index gets a stable, predictable name in the migrations.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 

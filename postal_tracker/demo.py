@@ -9,17 +9,20 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from postal_tracker.auth.models import Role, User
-from postal_tracker.auth.service import actor_for, create_user, find_user
+from postal_tracker.auth.models import User
+from postal_tracker.auth.roles import Role
+from postal_tracker.auth.service import create_user, find_user
 from postal_tracker.clock import VN_TZ
 from postal_tracker.config import Settings
+from postal_tracker.custody.actors import actor_for
 from postal_tracker.custody.ledger import Scan, record
 from postal_tracker.custody.models import Item
 from postal_tracker.custody.rules import EventKind
 from postal_tracker.intake.models import DeliveryPreference
 from postal_tracker.intake.service import DocumentLine, IntakeRecord, take_in
 from postal_tracker.slips.issuing import SlipIssuer
-from postal_tracker.units.models import Unit, UnitKind
+from postal_tracker.units.kinds import UnitKind
+from postal_tracker.units.models import Unit
 from postal_tracker.units.service import add_unit
 
 DEMO_PASSWORD = "demo-pass-2026"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+from postal_tracker.resources import resource
+
+MIGRATIONS = resource("migrations")
 
 
 def alembic_config(database_url: str) -> Config:

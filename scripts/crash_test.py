@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Crash test: acknowledged scans survive kill -9 (DESIGN.md rule 4).
+"""Crash test: acknowledged scans survive kill -9 (docs/design.md rule 4).
 
 Starts the app under gunicorn, runs scanner clients that retry every
 unacknowledged scan with the same client id (as the phone's queue does), kills
@@ -57,7 +57,7 @@ class Tally:
 class Server:
     def __init__(
         self, env: dict[str, str], port: int, workers: int,
-        app: str = "postal_tracker:create_app()", cwd: Path = ROOT,
+        app: str = "postal_tracker.app:create_app()", cwd: Path = ROOT,
     ) -> None:
         self.env, self.port, self.workers, self.app = env, port, workers, app
         self.cwd = cwd  # the source tree whose app it serves
@@ -157,7 +157,8 @@ def prepare(db: str, workdir: Path) -> tuple[dict[str, str], str, list[str]]:
 def make_items(env: dict[str, str], n: int) -> list[str]:
     code = (
         "import json\n"
-        "from postal_tracker import create_app, db\n"
+        "from postal_tracker import db\n"
+        "from postal_tracker.app import create_app\n"
         "from tests.custody.helpers import new_item\n"
         "app = create_app()\n"
         "with app.app_context(), db.transaction(db.engine()) as s:\n"

@@ -26,7 +26,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from postal_tracker import create_app, migrate
+from postal_tracker import migrate
+from postal_tracker.app import create_app
 from postal_tracker.config import Settings
 from postal_tracker.db import make_engine, transaction
 

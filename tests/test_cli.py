@@ -6,7 +6,8 @@ from flask import Flask
 from sqlmodel import select
 
 from postal_tracker import db
-from postal_tracker.auth.models import Membership, Role, User
+from postal_tracker.auth.models import Membership, User
+from postal_tracker.auth.roles import Role
 
 
 def test_create_user(app: Flask) -> None:

@@ -10,12 +10,14 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, or_, select
 
 from postal_tracker.agency.models import AgencyResult, Appointment
-from postal_tracker.auth.models import Role, User
+from postal_tracker.auth.models import User
+from postal_tracker.auth.roles import Role
 from postal_tracker.auth.service import units_of
 from postal_tracker.custody.models import Item, ItemKind
 from postal_tracker.custody.rules import Phase
 from postal_tracker.intake.models import Dossier
-from postal_tracker.units.models import Unit, UnitKind
+from postal_tracker.units.kinds import UnitKind
+from postal_tracker.units.models import Unit
 from postal_tracker.workdays import working_days_between
 
 DUE_SOON_WORKING_DAYS = 2

@@ -34,14 +34,16 @@ from postal_tracker.agency.queries import (
     result_of,
 )
 from postal_tracker.auth.models import User
-from postal_tracker.auth.service import actor_for, unit_ids_of
+from postal_tracker.auth.service import unit_ids_of
+from postal_tracker.custody.actors import actor_for
 from postal_tracker.custody.codes import allocate_tracking_code
 from postal_tracker.custody.ledger import Answer, Scan, record
 from postal_tracker.custody.models import CustodyEvent, Item, ItemKind
 from postal_tracker.custody.rules import POSTAL_ROLES, EventKind, Phase
 from postal_tracker.errors import N_, NOT_FOUND, REQUIRED, DomainError, NotFound
 from postal_tracker.intake.models import Dossier
-from postal_tracker.units.models import POSTAL_KINDS, Unit
+from postal_tracker.units.kinds import POSTAL_KINDS
+from postal_tracker.units.models import Unit
 from postal_tracker.workdays import local_date
 
 MAX_REASON = 500

@@ -43,14 +43,15 @@ from postal_tracker.agency.forms import (
 )
 from postal_tracker.agency.models import ResultKind
 from postal_tracker.auth.models import User
+from postal_tracker.auth.staff import current_staff
 from postal_tracker.clock import VN_TZ, page_device_time
 from postal_tracker.config import Settings
 from postal_tracker.custody.errors import LedgerError
 from postal_tracker.custody.rules import POSTAL_ROLES
 from postal_tracker.errors import DomainError, NotFound
-from postal_tracker.units.models import POSTAL_KINDS, Unit
+from postal_tracker.units.kinds import POSTAL_KINDS
+from postal_tracker.units.models import Unit
 from postal_tracker.web.refusals import show_on_form
-from postal_tracker.web.staff import current_staff
 
 bp = Blueprint("agency", __name__, url_prefix="/agency")
 

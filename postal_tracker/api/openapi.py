@@ -7,8 +7,8 @@ from typing import Any
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
+from postal_tracker.api import manifests as manifests_api
 from postal_tracker.api import schemas
-from postal_tracker.manifests import api as manifests_api
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 

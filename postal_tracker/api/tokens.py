@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from postal_tracker.api.models import ApiToken
-from postal_tracker.auth.models import Membership, Role, User
+from postal_tracker.auth.models import Membership, User
+from postal_tracker.auth.roles import Role
 from postal_tracker.db import utcnow
 
 PREFIX = "pt_"

@@ -2,7 +2,7 @@
 
 Authentication: ``Authorization: Bearer <token>`` (devices), or the browser's
 session with an ``X-CSRFToken`` header (the scanner page). Every write carries
-a client-generated ``client_id`` and is idempotent (DESIGN.md rule 5).
+a client-generated ``client_id`` and is idempotent (docs/design.md rule 5).
 Errors are ``{"error": {"code": ..., "message": ..., "fields": {...}}}``.
 """
 
@@ -31,22 +31,23 @@ from postal_tracker.api.tokens import (
     with_bearer,
 )
 from postal_tracker.auth.models import User
-from postal_tracker.auth.service import (
-    AccountLocked,
-    actor_of,
-    authenticate,
-    find_user,
-    unit_ids_of,
-)
+from postal_tracker.auth.service import AccountLocked, authenticate, find_user, unit_ids_of
 from postal_tracker.config import Settings
-from postal_tracker.custody.access import NOT_IN_SCOPE, holdings, item_by_code, scanner_in_scope
+from postal_tracker.custody.actors import actor_of
 from postal_tracker.custody.errors import ItemNotFound
-from postal_tracker.custody.ledger import LOCK, Caller, Scan, record
+from postal_tracker.custody.ledger import (
+    LOCK,
+    Caller,
+    Scan,
+    record,
+)
 from postal_tracker.custody.models import CustodyEvent, Item
 from postal_tracker.custody.rules import Actor, EventKind
 from postal_tracker.errors import HTTP_STATUS, DomainError
 from postal_tracker.extensions import csrf, limiter
-from postal_tracker.units.models import Unit, UnitKind
+from postal_tracker.intake.access import NOT_IN_SCOPE, holdings, item_by_code, scanner_in_scope
+from postal_tracker.units.kinds import UnitKind
+from postal_tracker.units.models import Unit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # bearer tokens are not ambient credentials; sessions are checked below

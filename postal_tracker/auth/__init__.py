@@ -1,1 +1,1 @@
-"""People, roles, scoping, login."""
+"""People: users, their roles and the units they act for, passwords, login."""

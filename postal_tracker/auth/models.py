@@ -1,21 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from postal_tracker.auth.roles import Role
 from postal_tracker.db import UTCDateTime, enum_type, utcnow
-
-
-class Role(StrEnum):
-    COMMUNE_OFFICER = "commune_officer"
-    POSTAL_WORKER = "postal_worker"
-    POST_OFFICE_CLERK = "post_office_clerk"
-    AGENCY_CLERK = "agency_clerk"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
 
 
 class User(SQLModel, table=True):

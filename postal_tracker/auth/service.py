@@ -9,9 +9,9 @@ from sqlalchemy import case, or_, update
 from sqlalchemy.orm import Session
 from sqlmodel import col, func, select
 
-from postal_tracker.auth.models import Membership, Role, User
+from postal_tracker.auth.models import Membership, User
 from postal_tracker.auth.passwords import check_password, hash_password, needs_rehash
-from postal_tracker.custody.rules import Actor
+from postal_tracker.auth.roles import Role
 from postal_tracker.db import UTCDateTime, utcnow
 from postal_tracker.errors import N_, Locked
 from postal_tracker.units.models import Unit
@@ -139,19 +139,3 @@ def units_of(session: Session, user: User) -> list[Unit]:
             .order_by(col(Membership.id))
         )
     )
-
-
-def actor_for(session: Session, user: User, acting_unit_id: int | None = None) -> Actor:
-    """The user as the custody rules see them, acting for ``acting_unit_id``
-    (one of their units) or their first unit."""
-    assert user.id is not None
-    return actor_of(user.id, user.role, unit_ids_of(session, user), acting_unit_id)
-
-
-def actor_of(
-    user_id: int, role: Role, unit_ids: list[int], acting_unit_id: int | None = None
-) -> Actor:
-    """:func:`actor_for` with the user's unit ids (in membership order) at hand."""
-    if acting_unit_id is None or acting_unit_id not in unit_ids:
-        acting_unit_id = unit_ids[0] if unit_ids else None
-    return Actor(user_id=user_id, role=role, unit_ids=frozenset(unit_ids), unit_id=acting_unit_id)

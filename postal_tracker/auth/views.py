@@ -23,10 +23,9 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from postal_tracker import db
-from postal_tracker.app import LOCALES
 from postal_tracker.auth.models import User
 from postal_tracker.auth.service import authenticate
-from postal_tracker.config import Settings
+from postal_tracker.config import LOCALES, Settings
 from postal_tracker.errors import Locked
 from postal_tracker.extensions import limiter, login_manager
 from postal_tracker.web.refusals import translated

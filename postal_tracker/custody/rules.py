@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from postal_tracker.auth.models import Role
+from postal_tracker.auth.roles import Role
 
 
 class EventKind(StrEnum):

@@ -1,6 +1,6 @@
 """The signed, expiring link in a delivery notice: ``/c/<token>``.
 
-The token holds the delivery id only (no personal data, DESIGN.md rule 8),
+The token holds the delivery id only (no personal data, docs/design.md rule 8),
 signed with the app's secret under a salt of its own, so it cannot be forged
 or swapped for another kind of token, and it expires.
 """

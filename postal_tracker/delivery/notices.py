@@ -1,5 +1,5 @@
 """Notices to the citizen, written to the outbox in the caller's transaction
-(DESIGN.md rule 7): delivery's one door to ``postal_tracker.notify``."""
+(docs/design.md rule 7): delivery's one door to ``postal_tracker.notify``."""
 
 from __future__ import annotations
 

@@ -14,12 +14,14 @@ from datetime import time
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from postal_tracker.auth.models import Role, User
+from postal_tracker.auth.models import User
+from postal_tracker.auth.roles import Role
 from postal_tracker.auth.service import find_user
 from postal_tracker.db import utcnow
 from postal_tracker.delivery.models import DeliveryRoute, DeliveryWorker
 from postal_tracker.errors import N_, DomainError
-from postal_tracker.units.models import Unit, UnitKind
+from postal_tracker.units.kinds import UnitKind
+from postal_tracker.units.models import Unit
 
 MAX_CAPACITY = 500
 # Monday = 0. English abbreviations, and the Vietnamese "Thứ 2" (Monday) to "CN".

@@ -34,7 +34,8 @@ from postal_tracker.delivery.models import (
 )
 from postal_tracker.delivery.notices import Notice, notify_citizen, notify_citizens, window_text
 from postal_tracker.intake.models import DeliveryPreference, Dossier
-from postal_tracker.units.models import Unit, UnitKind
+from postal_tracker.units.kinds import UnitKind
+from postal_tracker.units.models import Unit
 from postal_tracker.workdays import is_working_day, local_date
 
 # Booked deliveries count against capacity only while they may still happen.

@@ -18,15 +18,17 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from postal_tracker.auth.models import Role, User
-from postal_tracker.auth.service import actor_for, unit_ids_of
+from postal_tracker import proof_images
+from postal_tracker.auth.models import User
+from postal_tracker.auth.roles import Role
+from postal_tracker.auth.service import unit_ids_of
 from postal_tracker.clock import VN_TZ
 from postal_tracker.config import Settings
+from postal_tracker.custody.actors import actor_for
 from postal_tracker.custody.ledger import Answer, Scan, lock_item, record
 from postal_tracker.custody.models import Alert, Item
 from postal_tracker.custody.rules import EventKind, Phase
 from postal_tracker.db import utcnow
-from postal_tracker.delivery import proof_images
 from postal_tracker.delivery.links import citizen_url
 from postal_tracker.delivery.models import (
     Delivery,

@@ -25,12 +25,15 @@ from flask_login import login_required
 from sqlmodel import col, select
 from wtforms.fields.choices import SelectChoice
 
-from postal_tracker import db
-from postal_tracker.auth.models import Role, User
+from postal_tracker import db, proof_images
+from postal_tracker.auth.models import User
+from postal_tracker.auth.roles import Role
+from postal_tracker.auth.staff import current_staff
 from postal_tracker.clock import VN_TZ
 from postal_tracker.config import Settings
 from postal_tracker.custody.errors import LedgerError
-from postal_tracker.delivery import proof_images, queries, routes, routes_csv, service
+from postal_tracker.custody.models import CustodyEvent, Item
+from postal_tracker.delivery import queries, routes, routes_csv, service
 from postal_tracker.delivery.forms import (
     ACTION_LABELS,
     REASON_LABELS,
@@ -52,9 +55,9 @@ from postal_tracker.delivery.models import (
 from postal_tracker.delivery.run_list_pdf import SlipData, render_delivery_slip, render_run_list
 from postal_tracker.errors import REQUIRED, DomainError, NotFound
 from postal_tracker.intake.models import Dossier
-from postal_tracker.units.models import Unit, UnitKind
+from postal_tracker.units.kinds import UnitKind
+from postal_tracker.units.models import Unit
 from postal_tracker.web.refusals import show_on_form
-from postal_tracker.web.staff import current_staff
 
 bp = Blueprint("delivery", __name__, url_prefix="/delivery")
 ROUTE_KEEPERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
@@ -371,8 +374,6 @@ def slip(delivery_id: int) -> ResponseReturnValue:
         abort(404)
     if delivery.worker_user_id != user.id and user.role not in ROUTE_KEEPERS:
         abort(404)
-    from postal_tracker.custody.models import CustodyEvent, Item
-
     item = session.get(Item, delivery.item_id)
     dossier = session.get(Dossier, delivery.dossier_id)
     event = session.get(CustodyEvent, delivery.outcome_event_id)

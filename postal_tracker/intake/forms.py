@@ -38,10 +38,10 @@ from wtforms.validators import (
 )
 
 from postal_tracker import s10
-from postal_tracker.delivery.proof_images import signature_png
 from postal_tracker.errors import DomainError
 from postal_tracker.intake.models import DeliveryPreference
 from postal_tracker.phones import InvalidPhone, parse_vn_phone
+from postal_tracker.proof_images import signature_png
 from postal_tracker.web.refusals import translated
 
 MAX_DOCUMENTS = 50

@@ -12,9 +12,9 @@ from sqlmodel import col, select
 
 from postal_tracker import s10
 from postal_tracker.auth.models import User
-from postal_tracker.auth.scope import dossier_filter
 from postal_tracker.custody.models import CustodyEvent, Item
 from postal_tracker.intake.models import Dossier, DossierDocument
+from postal_tracker.intake.scope import dossier_filter
 from postal_tracker.intake.search_text import fold, folded
 from postal_tracker.phones import InvalidPhone, parse_vn_phone
 from postal_tracker.units.models import Unit

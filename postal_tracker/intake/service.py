@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from postal_tracker.auth.models import User
+from postal_tracker.auth.roles import Role
 from postal_tracker.custody import ledger
 from postal_tracker.custody.codes import allocate_tracking_code
 from postal_tracker.custody.ledger import Scan
@@ -21,7 +22,11 @@ from postal_tracker.phones import InvalidPhone, parse_vn_phone
 from postal_tracker.slips.issuing import IntakeFacts, SlipIssuer, issue_intake_slip
 from postal_tracker.slips.model import DocumentLine as SlipDocument
 from postal_tracker.slips.pool import claim_reserved_code, mark_code_used
-from postal_tracker.units.models import Unit, UnitKind
+from postal_tracker.units.kinds import UnitKind
+from postal_tracker.units.models import Unit
+
+# Who may take in a dossier.
+INTAKE_ROLES = frozenset({Role.COMMUNE_OFFICER, Role.POSTAL_WORKER})
 
 
 @dataclass(frozen=True)

@@ -17,31 +17,31 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from postal_tracker import db
-from postal_tracker.auth.models import Role, User
-from postal_tracker.auth.scope import visible_dossier
-from postal_tracker.auth.service import actor_for, units_of
+from postal_tracker.auth.models import User
+from postal_tracker.auth.service import units_of
+from postal_tracker.auth.staff import current_staff
 from postal_tracker.clock import VN_TZ, page_device_time
 from postal_tracker.config import Settings
+from postal_tracker.custody.actors import actor_for
 from postal_tracker.custody.errors import IdempotencyMismatch
 from postal_tracker.errors import DomainError
 from postal_tracker.intake import queries
 from postal_tracker.intake.forms import IntakeForm, id_number, seal_number
 from postal_tracker.intake.models import DeliveryPreference, Dossier
+from postal_tracker.intake.scope import visible_dossier
 from postal_tracker.intake.service import (
+    INTAKE_ROLES,
     DocumentLine,
     IntakeRecord,
     earlier_use,
     take_in,
 )
 from postal_tracker.phones import mask_phone, national
-from postal_tracker.slips.issuing import SlipIssuer
-from postal_tracker.slips.views import intake_slip_of
+from postal_tracker.slips.issuing import SlipIssuer, intake_slip_of
 from postal_tracker.units.service import agencies
 from postal_tracker.web.refusals import show_on_form
-from postal_tracker.web.staff import current_staff
 
 bp = Blueprint("dossiers", __name__, url_prefix="/dossiers")
-INTAKE_ROLES = frozenset({Role.COMMUNE_OFFICER, Role.POSTAL_WORKER})
 
 
 class SearchForm(FlaskForm):
@@ -147,7 +147,7 @@ def show(dossier_id: int) -> ResponseReturnValue:
         documents=queries.documents_of(session, dossier),
         items=queries.items_of(session, dossier),
         timeline=queries.timeline(session, dossier),
-        slip=intake_slip_of(_id_of(dossier)),
+        slip=intake_slip_of(db.session(), _id_of(dossier)),
         phone=national(dossier.sender_phone),
         vn_time=VN_TZ,
     )

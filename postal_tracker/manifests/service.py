@@ -8,6 +8,7 @@ of 100 items or a receipt of 100 scans is one transaction: all or nothing.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,10 +19,11 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from postal_tracker import s10
-from postal_tracker.auth.models import Role, User
-from postal_tracker.auth.service import actor_for, unit_ids_of, units_of
+from postal_tracker.auth.models import User
+from postal_tracker.auth.roles import Role
+from postal_tracker.auth.service import find_user, unit_ids_of, units_of
 from postal_tracker.custody import ledger
-from postal_tracker.custody.access import item_by_code
+from postal_tracker.custody.actors import actor_for
 from postal_tracker.custody.chain import digest
 from postal_tracker.custody.errors import IdempotencyMismatch
 from postal_tracker.custody.ledger import Scan
@@ -29,6 +31,7 @@ from postal_tracker.custody.models import Alert, Item
 from postal_tracker.custody.rules import HANDLING_ROLES, TERMINAL, Actor, EventKind, Party, Phase
 from postal_tracker.db import utcnow
 from postal_tracker.errors import N_, Conflict, DomainError, Forbidden
+from postal_tracker.intake.access import item_by_code
 from postal_tracker.manifests.models import (
     Manifest,
     ManifestCheck,
@@ -39,11 +42,14 @@ from postal_tracker.manifests.models import (
 from postal_tracker.manifests.reconcile import confirming_kind, split
 from postal_tracker.manifests.slip import issue_manifest_slip
 from postal_tracker.slips.issuing import SlipIssuer
-from postal_tracker.units.models import Unit, UnitKind
+from postal_tracker.units.kinds import UnitKind
+from postal_tracker.units.models import Unit
 from postal_tracker.units.service import units_under
 
 MAX_ITEMS = 500
 _REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L to misread
+# What a typed or scanned reference must look like (upper-cased first).
+REFERENCE = re.compile(r"BK-[A-Z0-9]{8}")
 
 
 SCAN_ONE = N_("Scan at least one item.")
@@ -284,8 +290,6 @@ def _need_open_by(user: User, manifest: Manifest) -> None:
 
 def find_receiver(session: Session, username: str, unit_code: str) -> Receiver:
     """The receiver named by a username or a unit code (or both)."""
-    from postal_tracker.auth.service import find_user
-
     user_id = unit_id = None
     is_agency = False
     if username.strip():

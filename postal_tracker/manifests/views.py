@@ -26,13 +26,13 @@ from wtforms.fields.choices import SelectChoice
 from postal_tracker import db
 from postal_tracker.auth.models import User
 from postal_tracker.auth.service import units_of
+from postal_tracker.auth.staff import current_staff
 from postal_tracker.clock import page_device_time
 from postal_tracker.config import Settings
 from postal_tracker.custody.errors import IdempotencyMismatch, LedgerError
 from postal_tracker.custody.rules import HANDLING_ROLES
 from postal_tracker.errors import DomainError
 from postal_tracker.manifests import service
-from postal_tracker.manifests.api import REFERENCE
 from postal_tracker.manifests.forms import (
     ItemForm,
     NewManifestForm,
@@ -40,12 +40,12 @@ from postal_tracker.manifests.forms import (
     ReceiveForm,
 )
 from postal_tracker.manifests.models import Manifest, ManifestStatus
-from postal_tracker.manifests.service import Reconciliation
+from postal_tracker.manifests.service import REFERENCE, Reconciliation
 from postal_tracker.slips.issuing import SlipIssuer, copy_of
 from postal_tracker.slips.models import IssuedSlip
-from postal_tracker.units.models import AREA_KINDS, Unit
+from postal_tracker.units.kinds import AREA_KINDS
+from postal_tracker.units.models import Unit
 from postal_tracker.web.refusals import translated
-from postal_tracker.web.staff import current_staff
 
 bp = Blueprint("manifests", __name__, url_prefix="/manifests")
 

@@ -1,5 +1,5 @@
 """Queueing notices: one outbox row per medium the citizen can be reached on,
-written in the caller's transaction (DESIGN.md rule 7), so a notice exists if
+written in the caller's transaction (docs/design.md rule 7), so a notice exists if
 and only if the event that causes it was committed."""
 
 from __future__ import annotations

@@ -9,10 +9,12 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from postal_tracker.auth.models import Role, User
+from postal_tracker.auth.models import User
+from postal_tracker.auth.roles import Role
 from postal_tracker.auth.service import units_of
 from postal_tracker.custody.models import Item
-from postal_tracker.units.models import AREA_KINDS, Unit
+from postal_tracker.units.kinds import AREA_KINDS
+from postal_tracker.units.models import Unit
 from postal_tracker.units.service import units_under
 
 # Supervisors and administrators look at every office of their region.

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import (
     Blueprint,
     Response,
@@ -20,12 +18,15 @@ from flask_login import login_required
 from sqlmodel import col, select
 
 from postal_tracker import db
-from postal_tracker.auth.models import Role, User
+from postal_tracker.auth.models import User
+from postal_tracker.auth.roles import Role
 from postal_tracker.auth.service import unit_ids_of
-from postal_tracker.custody.access import holdings
+from postal_tracker.auth.staff import current_staff
 from postal_tracker.custody.rules import HANDLING_ROLES
 from postal_tracker.db import utcnow
 from postal_tracker.errors import DomainError
+from postal_tracker.intake.access import holdings
+from postal_tracker.resources import resource
 from postal_tracker.scanner.decode import decode_photo
 from postal_tracker.scanner.holdings import (
     duration_text,
@@ -34,12 +35,12 @@ from postal_tracker.scanner.holdings import (
     offices_of,
 )
 from postal_tracker.scanner.strings import scanner_strings
-from postal_tracker.units.models import AREA_KINDS, Unit
+from postal_tracker.units.kinds import AREA_KINDS
+from postal_tracker.units.models import Unit
 from postal_tracker.web.refusals import translated
-from postal_tracker.web.staff import current_staff
 
 bp = Blueprint("scanner", __name__, url_prefix="/scanner")
-STATIC = Path(__file__).resolve().parent.parent / "static" / "scanner"
+STATIC = resource("static") / "scanner"
 # The photo a phone takes; larger uploads are refused before decoding.
 MAX_PHOTO_BYTES = 6 * 1024 * 1024
 

@@ -244,3 +244,14 @@ def copy_of(session: Session, issuer: SlipIssuer, original: IssuedSlip) -> Issue
     session.add(copy)
     session.flush()
     return copy
+
+
+def intake_slip_of(session: Session, dossier_id: int) -> IssuedSlip | None:
+    """The dossier's intake slip as first issued (not a reprinted copy)."""
+    return session.scalars(
+        select(IssuedSlip).where(
+            IssuedSlip.dossier_id == dossier_id,
+            IssuedSlip.kind == "intake",
+            IssuedSlip.copy_of_id.is_(None),  # type: ignore[union-attr]
+        )
+    ).first()

@@ -19,7 +19,9 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "labels"
+from postal_tracker.resources import resource
+
+DEFAULT_DIRECTORY = resource("labels")
 PT_TO_MM = 25.4 / 72
 LINE_SPACING = 1.2  # line height as a multiple of the font size
 MIN_QR_SYMBOL_MM = 25.0

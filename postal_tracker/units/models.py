@@ -1,26 +1,10 @@
 from __future__ import annotations
 
-from enum import StrEnum
-
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
 from postal_tracker.db import enum_type
-
-
-class UnitKind(StrEnum):
-    PROVINCE = "province"
-    DISTRICT = "district"
-    COMMUNE = "commune"
-    COMMUNE_OFFICE = "commune_office"
-    POST_POINT = "post_point"
-    POST_OFFICE = "post_office"
-    HUB = "hub"
-    AGENCY = "agency"
-
-
-AREA_KINDS = frozenset({UnitKind.PROVINCE, UnitKind.DISTRICT, UnitKind.COMMUNE})
-POSTAL_KINDS = frozenset({UnitKind.POST_POINT, UnitKind.POST_OFFICE, UnitKind.HUB})
+from postal_tracker.units.kinds import UnitKind
 
 
 class Unit(SQLModel, table=True):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from postal_tracker.units.models import Unit, UnitKind
+from postal_tracker.units.kinds import UnitKind
+from postal_tracker.units.models import Unit
 
 
 def add_unit(

@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from postal_tracker.auth.models import Role, User
+from postal_tracker.auth.models import User
+from postal_tracker.auth.roles import Role
 from postal_tracker.auth.service import units_of
 from postal_tracker.custody.models import Alert, Item
 from postal_tracker.db import utcnow

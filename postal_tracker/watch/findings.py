@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from postal_tracker.agency.models import AgencyResult, Appointment
-from postal_tracker.auth.models import Role, User
+from postal_tracker.auth.models import User
+from postal_tracker.auth.roles import Role
 from postal_tracker.clock import VN_TZ
+from postal_tracker.config import DEFAULT_LIMITS, PERSON, Limits
 from postal_tracker.custody.models import CustodyEvent, Item
 from postal_tracker.custody.rules import TERMINAL, Phase
 from postal_tracker.delivery.models import OPEN_STATUSES, Delivery
@@ -62,7 +64,7 @@ def _region_unit(item: Item, intake_units: dict[int, int]) -> int | None:
 
 
 def stalled_custody(
-    session: Session, today: date, limits: rules.Limits = rules.DEFAULT_LIMITS
+    session: Session, today: date, limits: Limits = DEFAULT_LIMITS
 ) -> list[Finding]:
     """Items whose custody has stood still longer than their leg allows."""
     # Every leg allows at least one whole day after the day custody began:
@@ -82,7 +84,7 @@ def stalled_custody(
     for item in items:
         assert item.custody_since is not None
         holder = (
-            rules.PERSON
+            PERSON
             if item.custodian_user_id is not None
             else str(kinds.get(item.custodian_unit_id or 0, ""))
         )
@@ -106,7 +108,7 @@ def stalled_custody(
 
 
 def unconfirmed_offers(
-    session: Session, now: datetime, limits: rules.Limits = rules.DEFAULT_LIMITS
+    session: Session, now: datetime, limits: Limits = DEFAULT_LIMITS
 ) -> list[Finding]:
     """Handovers offered longer ago than the limit (two hours) and not confirmed."""
     rows = session.execute(

@@ -3,66 +3,13 @@ offer or an appointment is overdue, when the day's bags must balance."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time
 
-from postal_tracker.units.models import UnitKind
+from postal_tracker.config import DEFAULT_LIMITS, Limits
 from postal_tracker.workdays import add_working_days, is_working_day
 
-# A person (postal worker, officer) holds an item in their own hands.
-PERSON = "person"
-# Working days a holder may keep an item before it must move on. An agency is
-# not here: its limit is the appointment date, watched on its own.
-LEG_WORKING_DAYS: dict[str, int] = {
-    PERSON: 1,
-    UnitKind.COMMUNE_OFFICE: 1,
-    UnitKind.POST_POINT: 1,
-    UnitKind.POST_OFFICE: 1,
-    UnitKind.HUB: 1,
-}
-OFFER_LIMIT = timedelta(hours=2)
 END_OF_DAY = time(17, 30)
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How long each leg may hold an item and an offer may wait; the defaults
-    above unless the deployment says otherwise (``POSTAL_TRACKER_WATCH_*``)."""
-
-    leg_working_days: Mapping[str, int] = field(default_factory=lambda: dict(LEG_WORKING_DAYS))
-    offer_limit: timedelta = OFFER_LIMIT
-
-
-DEFAULT_LIMITS = Limits()
-
-
-def parse_leg_days(spec: str) -> dict[str, int]:
-    """``"hub=2, post_office=1"``: the legs whose limit differs from the
-    default, merged over the defaults. A ValueError names what is wrong."""
-    legs = dict(LEG_WORKING_DAYS)
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        holder, _, days = part.partition("=")
-        holder = holder.strip()
-        if holder not in legs:
-            known = ", ".join(sorted(legs))
-            raise ValueError(f"{holder!r} is not a leg with a limit; use one of {known}")
-        try:
-            legs[holder] = int(days)
-        except ValueError:
-            raise ValueError(f"{part!r}: the days must be a whole number, as in hub=2") from None
-        # The stalled-custody query counts on every leg allowing a whole day.
-        if legs[holder] < 1:
-            raise ValueError(f"{part!r}: a leg must allow at least 1 working day")
-    return legs
-
-
-def limits_from(leg_days: str, offer_hours: int) -> Limits:
-    if offer_hours < 1:
-        raise ValueError("an offer must be allowed at least 1 hour")
-    return Limits(
-        leg_working_days=parse_leg_days(leg_days), offer_limit=timedelta(hours=offer_hours)
-    )
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,11 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 
 from postal_tracker.clock import VN_TZ
+from postal_tracker.config import DEFAULT_LIMITS, Limits
 from postal_tracker.db import transaction
 from postal_tracker.watch import findings
 from postal_tracker.watch.alerts import clear_resolved, raise_findings
-from postal_tracker.watch.rules import DEFAULT_LIMITS, Limits, reconciliation_due
+from postal_tracker.watch.rules import reconciliation_due
 
 
 @dataclass(frozen=True)

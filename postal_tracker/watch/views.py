@@ -13,11 +13,11 @@ from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from postal_tracker import db
+from postal_tracker.auth.staff import current_staff
 from postal_tracker.errors import DomainError
 from postal_tracker.watch import alerts
 from postal_tracker.watch.alerts import NOTE_MAX
 from postal_tracker.web.refusals import show_on_form
-from postal_tracker.web.staff import current_staff
 
 bp = Blueprint("watch", __name__, url_prefix="/alerts")
 

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from sqlmodel import func, select
 
 from postal_tracker import db
-from postal_tracker.auth.models import Role
+from postal_tracker.auth.roles import Role
 from postal_tracker.custody.models import CustodyEvent, Item
 from postal_tracker.db import transaction
 

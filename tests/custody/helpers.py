@@ -9,9 +9,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
-from postal_tracker.auth.models import Role, User
-from postal_tracker.auth.service import actor_for, create_user, find_user
+from postal_tracker.auth.models import User
+from postal_tracker.auth.roles import Role
+from postal_tracker.auth.service import create_user, find_user
 from postal_tracker.clock import VN_TZ
+from postal_tracker.custody.actors import actor_for
 from postal_tracker.custody.ledger import Scan
 from postal_tracker.custody.models import Item
 from postal_tracker.custody.rules import Actor, EventKind

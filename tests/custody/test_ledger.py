@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import func, select
 
-from postal_tracker.auth.models import Role
+from postal_tracker.auth.roles import Role
 from postal_tracker.custody.errors import IdempotencyMismatch, ItemNotFound, Refused
 from postal_tracker.custody.ledger import Answer, Scan, record
 from postal_tracker.custody.models import Alert, CustodyEvent, Item

@@ -28,10 +28,10 @@ from postal_tracker.delivery.models import (
     FailureReason,
     Relation,
 )
-from postal_tracker.delivery.proof_images import path_of
 from postal_tracker.delivery.scheduling import schedule_ready_results
 from postal_tracker.errors import DomainError, NotFound
 from postal_tracker.notify.models import OutboxMessage
+from postal_tracker.proof_images import path_of
 from tests.delivery.helpers import returning_result, user
 
 MONDAY = date(2027, 1, 25)

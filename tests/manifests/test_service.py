@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from postal_tracker import s10
-from postal_tracker.auth.models import Role
+from postal_tracker.auth.roles import Role
 from postal_tracker.custody.errors import IdempotencyMismatch
 from postal_tracker.custody.ledger import record
 from postal_tracker.custody.rules import EventKind, Phase

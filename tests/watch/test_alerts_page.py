@@ -9,7 +9,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlmodel import func, select
 
-from postal_tracker.auth.models import Role
+from postal_tracker.auth.roles import Role
 from postal_tracker.custody.models import Alert
 from postal_tracker.db import transaction
 from postal_tracker.watch.alerts import raise_findings

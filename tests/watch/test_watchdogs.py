@@ -11,11 +11,12 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from postal_tracker.clock import VN_TZ
+from postal_tracker.config import PERSON, limits_from
 from postal_tracker.custody.ledger import record
 from postal_tracker.custody.models import Item
 from postal_tracker.custody.rules import EventKind
 from postal_tracker.db import transaction, utcnow
-from postal_tracker.units.models import UnitKind
+from postal_tracker.units.kinds import UnitKind
 from postal_tracker.watch import findings, rules
 from postal_tracker.watch.service import run_end_of_day, run_watchdogs
 from tests.agency.conftest import offered_to_sct, receive
@@ -56,7 +57,7 @@ def confirm(engine: sa.Engine, code: str, offer_id: int) -> None:
 def test_a_leg_may_hold_an_item_one_working_day_skipping_tet() -> None:
     friday_before_tet = date(2027, 2, 5)
     # Tết 2027 closes 6 to 10 February (with the weekend): the next working day is the 11th.
-    assert rules.leg_deadline(rules.PERSON, friday_before_tet) == date(2027, 2, 11)
+    assert rules.leg_deadline(PERSON, friday_before_tet) == date(2027, 2, 11)
     assert not rules.stalled(UnitKind.HUB, friday_before_tet, date(2027, 2, 11))
     assert rules.stalled(UnitKind.HUB, friday_before_tet, date(2027, 2, 12))
 
@@ -68,8 +69,8 @@ def test_an_agency_leg_has_no_limit_of_its_own() -> None:
 
 def test_an_item_waiting_for_its_delivery_day_may_wait_until_then() -> None:
     monday = date(2027, 1, 25)
-    assert not rules.stalled(rules.PERSON, monday, date(2027, 1, 29), waits_until=date(2027, 1, 29))
-    assert rules.stalled(rules.PERSON, monday, date(2027, 1, 30), waits_until=date(2027, 1, 29))
+    assert not rules.stalled(PERSON, monday, date(2027, 1, 29), waits_until=date(2027, 1, 29))
+    assert rules.stalled(PERSON, monday, date(2027, 1, 30), waits_until=date(2027, 1, 29))
 
 
 def test_offers_and_appointments() -> None:
@@ -126,9 +127,9 @@ def test_an_item_stalled_again_after_moving_is_a_new_alert(engine: sa.Engine) ->
 
 def test_a_deployment_may_give_a_leg_more_days() -> None:
     monday = date(2027, 1, 25)
-    limits = rules.limits_from("hub=3, person=2", 2)
+    limits = limits_from("hub=3, person=2", 2)
     assert rules.leg_deadline(UnitKind.HUB, monday, limits=limits) == date(2027, 1, 28)
-    assert rules.leg_deadline(rules.PERSON, monday, limits=limits) == date(2027, 1, 27)
+    assert rules.leg_deadline(PERSON, monday, limits=limits) == date(2027, 1, 27)
     assert rules.leg_deadline(UnitKind.POST_OFFICE, monday, limits=limits) == date(2027, 1, 26)
     assert not rules.stalled(UnitKind.HUB, monday, date(2027, 1, 28), limits=limits)
     assert rules.stalled(UnitKind.HUB, monday, date(2027, 1, 29), limits=limits)
@@ -160,7 +161,7 @@ def test_a_longer_offer_limit_delays_the_alert(engine: sa.Engine) -> None:
     item_id, code = taken_in(engine)
     offer_to_worker(engine, code)
     now = utcnow()
-    four_hours = rules.limits_from("", 4)
+    four_hours = limits_from("", 4)
     run_watchdogs(engine, now + timedelta(hours=3), four_hours)
     assert alerts_of(engine, findings.OFFER_UNCONFIRMED, item_id=item_id) == []
     run_watchdogs(engine, now + timedelta(hours=4, minutes=1), four_hours)

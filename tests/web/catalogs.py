@@ -10,9 +10,9 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-import postal_tracker
+from postal_tracker.resources import resource
 
-TRANSLATIONS = Path(postal_tracker.__file__).parent / "translations"
+TRANSLATIONS = resource("translations")
 
 
 def compile_catalogs(root: Path = TRANSLATIONS) -> None:

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
-from postal_tracker.auth.models import Role
+from postal_tracker.auth.roles import Role
 from postal_tracker.custody.rules import HANDLING_ROLES
 
 # (endpoint, label, roles); None means every signed-in role.

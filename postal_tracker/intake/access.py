@@ -1,4 +1,6 @@
-"""Which items a person may see and scan, and what they hold."""
+"""Which items a person may see and scan, and what they hold (docs/design.md
+rule 9): the dossier scope of ``intake/scope.py``, and besides it whatever
+someone (or their office) holds or is offered."""
 
 from __future__ import annotations
 
@@ -10,13 +12,13 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from postal_tracker.auth.models import User
-from postal_tracker.auth.scope import visible_dossier
 from postal_tracker.auth.service import unit_ids_of
 from postal_tracker.custody.errors import ItemNotFound
 from postal_tracker.custody.ledger import Scan, offer_receiver
 from postal_tracker.custody.models import Item
 from postal_tracker.custody.rules import Actor
 from postal_tracker.errors import N_
+from postal_tracker.intake.scope import visible_dossier
 
 
 def item_by_code(session: Session, user: User, code: str) -> Item | None:

@@ -1,4 +1,4 @@
-"""Least privilege (DESIGN.md rule 9): which dossiers a user may see.
+"""Least privilege (docs/design.md rule 9): which dossiers a user may see.
 
 A commune officer sees the dossiers of the units they belong to; a postal
 worker the items in their custody or offered to them (and, once routes exist,
@@ -13,7 +13,8 @@ from sqlalchemy import ColumnElement, Table, false, or_, true
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel, col, exists, select
 
-from postal_tracker.auth.models import Role, User
+from postal_tracker.auth.models import User
+from postal_tracker.auth.roles import Role
 from postal_tracker.auth.service import unit_ids_of, units_of
 from postal_tracker.custody.models import Item
 from postal_tracker.intake.models import Dossier

@@ -21,17 +21,17 @@ from flask_login import login_required
 from sqlmodel import select
 
 from postal_tracker import db
-from postal_tracker.auth.scope import visible_dossier
+from postal_tracker.auth.staff import current_staff
 from postal_tracker.config import Settings
 from postal_tracker.custody.models import Item
 from postal_tracker.extensions import limiter
 from postal_tracker.intake.models import Dossier
+from postal_tracker.intake.scope import visible_dossier
 from postal_tracker.masking import mask_name, mask_phone
 from postal_tracker.slips.issuing import SlipIssuer, copy_of, current_keyring
 from postal_tracker.slips.models import IssuedSlip
 from postal_tracker.slips.token import InvalidToken, VerifiedSlip, token_from_scan
 from postal_tracker.units.models import Unit
-from postal_tracker.web.staff import current_staff
 
 bp = Blueprint("slips", __name__)
 api_bp = Blueprint("slips_api", __name__, url_prefix="/api/v1")
@@ -159,17 +159,3 @@ def slip_copy(slip_id: int) -> ResponseReturnValue:
     original = _slip_in_scope(slip_id)
     copy = copy_of(db.session(), _issuer(), original)
     return redirect(url_for("slips.slip_pdf", slip_id=copy.id))
-
-
-def intake_slip_of(dossier_id: int) -> IssuedSlip | None:
-    return (
-        db.session()
-        .scalars(
-            select(IssuedSlip).where(
-                IssuedSlip.dossier_id == dossier_id,
-                IssuedSlip.kind == "intake",
-                IssuedSlip.copy_of_id.is_(None),  # type: ignore[union-attr]
-            )
-        )
-        .first()
-    )

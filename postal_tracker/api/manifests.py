@@ -7,7 +7,6 @@ the first answer again (200), the same id with other content 422.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from flask import Blueprint, current_app, jsonify
@@ -24,6 +23,7 @@ from postal_tracker.errors import DomainError
 from postal_tracker.extensions import csrf
 from postal_tracker.manifests import service
 from postal_tracker.manifests.models import Manifest
+from postal_tracker.manifests.service import REFERENCE
 from postal_tracker.slips.issuing import SlipIssuer
 
 bp = Blueprint("manifests_api", __name__, url_prefix="/api/v1/manifests")
@@ -33,7 +33,6 @@ ClientId = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0
 # Text without control characters (PostgreSQL refuses NUL in text outright).
 _PLAIN = r"^[^\x00-\x1f\x7f]*$"
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=_PLAIN)]
-REFERENCE = re.compile(r"BK-[A-Z0-9]{8}")
 
 
 class ManifestCreate(Strict):

@@ -1,3 +1,5 @@
+"""The home page (where each role starts) and the health check."""
+
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
@@ -8,9 +10,9 @@ from sqlmodel import col, func, or_, select
 
 from postal_tracker import db
 from postal_tracker.auth.service import units_of
+from postal_tracker.auth.staff import current_staff
 from postal_tracker.custody.models import Item
-from postal_tracker.intake.views import INTAKE_ROLES
-from postal_tracker.web.staff import current_staff
+from postal_tracker.intake.service import INTAKE_ROLES
 
 bp = Blueprint("pages", __name__)
 
