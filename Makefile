@@ -36,7 +36,7 @@ test: $(STAMP) translations ## run the whole test suite (POSTAL_TRACKER_TEST_DAT
 lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check postal_tracker tests bench migrations
 	$(BIN)/ruff format --check postal_tracker tests bench
-	$(BIN)/mypy postal_tracker
+	$(BIN)/mypy postal_tracker tests
 
 format: $(STAMP) ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix postal_tracker tests bench

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from postal_tracker.auth.models import Role
 from postal_tracker.custody.errors import IdempotencyMismatch, ItemNotFound, Refused
@@ -102,7 +102,8 @@ def test_fifty_identical_concurrent_appends_make_one_event(engine: sa.Engine) ->
     assert all(a.body == answers[0].body for a in answers)
     with transaction(engine) as s:
         assert events_with(s, offer.client_id) == 1
-        assert s.get(Item, item.id).event_count == 2  # accepted + offered
+        stored = s.get(Item, item.id)
+        assert stored is not None and stored.event_count == 2  # accepted + offered
 
 
 def test_two_receivers_confirm_at_once_one_wins_the_item_is_disputed_not_lost(
@@ -144,7 +145,7 @@ def test_two_receivers_confirm_at_once_one_wins_the_item_is_disputed_not_lost(
             for e in s.scalars(
                 select(CustodyEvent)
                 .where(CustodyEvent.item_id == item.id)
-                .order_by(CustodyEvent.seq)
+                .order_by(col(CustodyEvent.seq))
             )
         ]
         assert kinds == [

@@ -259,9 +259,10 @@ def test_bad_proof_writes_nothing(
             proof(**{"id_last_digits": "7890", **changes}),
             settings,
         )
-    assert refused.value.code == code  # type: ignore[union-attr]
+    error = refused.value
+    assert isinstance(error, service.DeliveryError | ImageRefused) and error.code == code
     if field:
-        assert refused.value.field == field  # type: ignore[union-attr]
+        assert isinstance(error, service.DeliveryError) and error.field == field
     assert len(events(engine, tracking)) == before
     [d] = deliveries(engine, tracking)
     assert d.status is DeliveryStatus.OUT and d.signature_sha256 == ""
