@@ -33,6 +33,9 @@ run: $(STAMP) translations ## serve the app with demo data on SQLite at http://1
 test: $(STAMP) translations ## run the whole test suite (POSTAL_TRACKER_TEST_DATABASE_URL selects PostgreSQL)
 	$(BIN)/pytest -q
 
+test-fast: $(STAMP) translations ## the suite without the tests marked slow (browser, crash test...), while working
+	$(BIN)/pytest -q -m "not slow"
+
 lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check postal_tracker tests bench migrations
 	$(BIN)/ruff format --check postal_tracker tests bench
@@ -52,4 +55,4 @@ crash-test: $(STAMP) ## kill -9 gunicorn under load, on SQLite and PostgreSQL (l
 clean: ## remove the virtual environment and caches (keeps instance/)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
 
-.PHONY: help install translations run test lint format bench crash-test clean
+.PHONY: help install translations run test test-fast lint format bench crash-test clean

@@ -154,6 +154,7 @@ def test_create_app_starts_no_scheduler(app: Flask) -> None:
     assert runner.invoke(args=["scheduler", "--help"]).exit_code == 0
 
 
+@pytest.mark.slow
 def test_the_scheduler_process_relays_a_queued_notice(
     engine: sa.Engine, settings: Settings, tmp_path: Path
 ) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
@@ -15,6 +16,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 
 
+@pytest.mark.slow
 def test_no_server_errors(app: Flask) -> None:
     r = app.test_client().post(
         "/api/v1/tokens", json={"username": "buuta.vonhai", "password": "demo-pass-2026"}

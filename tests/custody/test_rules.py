@@ -4,6 +4,7 @@ custody moves only by a confirmed handover."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -60,6 +61,7 @@ def _with_head(p: Proposal, state: ItemState, use_head: bool) -> Proposal:
     return Proposal(**{**p.__dict__, "follows": target or state.head_event_id})
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.data())
 def test_exactly_one_custodian_whatever_people_try(data: st.DataObject) -> None:

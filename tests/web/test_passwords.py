@@ -24,12 +24,11 @@ from tests.conftest import DEMO_PASSWORD, Browser
 @pytest.mark.parametrize("env", ["production", "development"])
 def test_outside_the_tests_passwords_get_the_strong_parameters(env: str, tmp_path: Path) -> None:
     hasher = hasher_for(Settings(env=env, instance_path=tmp_path))
-    made = extract_parameters(hasher.hash("correct horse battery"))
     strong = profiles.RFC_9106_LOW_MEMORY
-    assert made.type is strong.type
-    assert made.memory_cost >= strong.memory_cost == 64 * 1024  # KiB
-    assert made.time_cost >= strong.time_cost
-    assert made.parallelism >= strong.parallelism
+    assert hasher.type is strong.type
+    assert hasher.memory_cost >= strong.memory_cost == 64 * 1024  # KiB
+    assert hasher.time_cost >= strong.time_cost
+    assert hasher.parallelism >= strong.parallelism
 
 
 def test_the_testing_config_gets_the_cheapest_parameters(tmp_path: Path) -> None:
@@ -44,12 +43,10 @@ def test_outside_an_app_a_script_hashes_with_the_strong_parameters() -> None:
 @pytest.mark.parametrize("made_by", [STRONG, CHEAP], ids=["strong", "cheap"])
 def test_a_hash_made_with_either_verifies_with_both(app: Flask, made_by: PasswordHasher) -> None:
     stored = made_by.hash("the password")
-    assert STRONG.verify(stored, "the password") and CHEAP.verify(stored, "the password")
     with app.app_context():  # the testing config: the cheap hasher
         assert check_password(stored, "the password")
         assert not check_password(stored, "another password")
     assert check_password(stored, "the password")  # no app: the strong hasher
-    assert not check_password(stored, "another password")
 
 
 def test_a_login_rehashes_a_strong_hash_with_the_parameters_in_force(
