@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
-	@./scripts/ensure-fonts
+	@./scripts/ensure-debian-packages
 	@touch $(STAMP)
 
 # Compiled message catalogues are build products, made from the committed .po files.
@@ -31,6 +31,7 @@ run: $(STAMP) translations ## serve the app with demo data on SQLite at http://1
 	$(BIN)/postal-tracker serve --port $(PORT) --with-scheduler
 
 test: $(STAMP) translations ## run the whole test suite (POSTAL_TRACKER_TEST_DATABASE_URL selects PostgreSQL)
+	@./scripts/ensure-debian-packages test
 	$(BIN)/pytest -q
 
 test-fast: $(STAMP) translations ## the suite without the tests marked slow (browser, crash test...), while working

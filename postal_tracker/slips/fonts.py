@@ -3,7 +3,7 @@ Vietnamese letter. Embedded (subset) as TrueType with a Unicode map, so the
 PDF's text can be searched and copied.
 
 The files come from Debian's ``fonts-dejavu-core`` package (installed by
-``scripts/ensure-fonts``), never from the repository.
+``scripts/ensure-debian-packages``), never from the repository.
 """
 
 from __future__ import annotations
