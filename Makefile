@@ -35,6 +35,7 @@ test: $(STAMP) translations ## run the whole test suite (POSTAL_TRACKER_TEST_DAT
 	$(BIN)/pytest -q
 
 test-fast: $(STAMP) translations ## the suite without the tests marked slow (browser, crash test...), while working
+	@./scripts/ensure-debian-packages test
 	$(BIN)/pytest -q -m "not slow"
 
 lint: $(STAMP) ## ruff and mypy

@@ -66,9 +66,7 @@ def scanner() -> ResponseReturnValue:
         # The kind this person confirms an item offered to them with, by phase.
         "receipt_kinds": {phase: receipt_kind(user.role, phase) for phase in Phase},
     }
-    return render_template(
-        "scanner/scanner.html", me=me, strings=scanner_strings(), rules=rules
-    )
+    return render_template("scanner/scanner.html", me=me, strings=scanner_strings(), rules=rules)
 
 
 @bp.get("/me")

@@ -37,7 +37,9 @@ def _in_node(validate: list[str], scan: list[str]) -> dict[str, list[str]]:
     if node is None:
         # On CI a missing node is a broken set-up, not a reason to skip.
         if os.environ.get("CI"):
-            pytest.fail("node is not installed (CI must install it: see .ci/run)")
+            pytest.fail(
+                "node is not installed (make test installs it: scripts/ensure-debian-packages)"
+            )
         pytest.skip("node is not installed: apt-get install -y nodejs")
     done = subprocess.run(
         [node, "-e", RUN, str(CODES_JS)],
