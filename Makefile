@@ -23,6 +23,12 @@ translations: $(STAMP)
 	@$(BIN)/pybabel compile -f -d postal_tracker/translations >/dev/null 2>&1 \
 		|| $(BIN)/pybabel compile -f -d postal_tracker/translations
 
+# N_ marks a DomainError's message id (postal_tracker/errors.py), _l a lazy text.
+messages: $(STAMP) ## extract the texts to translate and update the vi and en catalogues
+	$(BIN)/pybabel extract --width 120 -F babel.cfg -k N_ -k _l -o postal_tracker/translations/messages.pot .
+	$(BIN)/pybabel update --width 120 --no-fuzzy-matching --ignore-obsolete \
+		-i postal_tracker/translations/messages.pot -d postal_tracker/translations
+
 install: $(STAMP) ## create .venv and install the package with its dev tools
 
 run: $(STAMP) translations ## serve the app with demo data on SQLite at http://127.0.0.1:$(PORT)
@@ -57,4 +63,4 @@ crash-test: $(STAMP) ## kill -9 gunicorn under load, on SQLite and PostgreSQL (l
 clean: ## remove the virtual environment and caches (keeps instance/)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
 
-.PHONY: help install translations run test test-fast lint format bench crash-test clean
+.PHONY: help install translations messages run test test-fast lint format bench crash-test clean

@@ -163,8 +163,8 @@ def checkpoint_command(out_dir: Path | None) -> None:
 )
 def delivery_jobs_command(today: datetime | None) -> None:
     """Schedule results taken by the post; offer overdue holds back to their agency."""
+    from postal_tracker.clock import VN_TZ
     from postal_tracker.delivery.jobs import run_delivery_jobs
-    from postal_tracker.workdays import VN_TZ
 
     day = today.date() if today else datetime.now(VN_TZ).date()
     scheduled, offered = run_delivery_jobs(db.engine(), day, _settings())

@@ -162,6 +162,20 @@ def _close_session(exc: BaseException | None) -> None:
 
 
 @contextmanager
+def undone_on_error() -> Iterator[Session]:
+    """The request's session, with what the block writes rolled back if it
+    raises. The page that answers a refusal then neither commits half of the
+    work (a redirect is a success to the commit after the request) nor reads
+    it back (the form shown again, read afresh)."""
+    s = session()
+    try:
+        yield s
+    except BaseException:
+        s.rollback()
+        raise
+
+
+@contextmanager
 def transaction(eng: Engine) -> Iterator[Session]:
     """One unit of work outside a request (commands, jobs): commit or roll back."""
     with Session(eng, expire_on_commit=False, autoflush=False) as s:

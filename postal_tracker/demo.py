@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from postal_tracker.auth.models import Role, User
 from postal_tracker.auth.service import actor_for, create_user, find_user
+from postal_tracker.clock import VN_TZ
 from postal_tracker.config import Settings
 from postal_tracker.custody.ledger import Scan, record
 from postal_tracker.custody.models import Item
@@ -23,7 +23,6 @@ from postal_tracker.units.models import Unit, UnitKind
 from postal_tracker.units.service import add_unit
 
 DEMO_PASSWORD = "demo-pass-2026"
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 # username, full name, role, unit codes
 DEMO_USERS: list[tuple[str, str, Role, list[str]]] = [
@@ -108,7 +107,7 @@ def load(session: Session, settings: Settings) -> None:
             password=DEMO_PASSWORD,
             units=[units[c] for c in codes],
         )
-    now = datetime.now(VN)
+    now = datetime.now(VN_TZ)
 
     def intake(
         user: str,

@@ -25,6 +25,12 @@ def N_(message: str) -> str:
     return message
 
 
+# Shared message ids. What is missing and what is outside the caller's scope get
+# the same answer, so that a refusal never tells whether something exists.
+NOT_FOUND = N_("Not found. It does not exist, or it is not in your area of work.")
+REQUIRED = N_("This field is required.")
+
+
 class Kind(StrEnum):
     INVALID = "invalid"  # the input is wrong: fix a field and send again
     NOT_FOUND = "not_found"  # missing, or outside the caller's scope (never told apart)
@@ -76,3 +82,11 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     kind = Kind.CONFLICT
+
+
+class Forbidden(DomainError):
+    kind = Kind.FORBIDDEN
+
+
+class Locked(DomainError):
+    kind = Kind.LOCKED

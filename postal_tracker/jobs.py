@@ -31,6 +31,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
+from postal_tracker.clock import VN_TZ
 from postal_tracker.config import Settings
 from postal_tracker.db import Clock, transaction
 from postal_tracker.delivery.jobs import run_delivery_jobs
@@ -38,7 +39,6 @@ from postal_tracker.notify.relay import new_worker_id, relay_once
 from postal_tracker.public.reminders import remind_tomorrow
 from postal_tracker.watch.alerts import job_failed
 from postal_tracker.watch.service import run_end_of_day, run_watchdogs
-from postal_tracker.workdays import VN_TZ
 
 log = logging.getLogger(__name__)
 

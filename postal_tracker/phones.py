@@ -5,9 +5,17 @@ from __future__ import annotations
 
 import phonenumbers
 
+from postal_tracker.errors import N_, DomainError
 
-class InvalidPhone(ValueError):
-    pass
+
+class InvalidPhone(DomainError):
+    """Not a valid Vietnamese phone number."""
+
+
+def _invalid() -> InvalidPhone:
+    return InvalidPhone(
+        N_("Enter a valid Vietnamese phone number, e.g. 0912 345 678."), code="phone"
+    )
 
 
 def parse_vn_phone(text: str) -> str:
@@ -15,9 +23,9 @@ def parse_vn_phone(text: str) -> str:
     try:
         number = phonenumbers.parse(text.strip(), "VN")
     except phonenumbers.NumberParseException:
-        raise InvalidPhone(text) from None
+        raise _invalid() from None
     if number.country_code != 84 or not phonenumbers.is_valid_number(number):
-        raise InvalidPhone(text)
+        raise _invalid()
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 

@@ -16,17 +16,16 @@ from __future__ import annotations
 
 import re
 
+from postal_tracker.errors import N_, DomainError
+
 WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 SERIAL_MAX = 99_999_999
 _PATTERN = re.compile(r"^([A-Z]{2})(\d{8})(\d)([A-Z]{2})$")
 
 
-class InvalidTrackingCode(ValueError):
-    """The text is not a well-formed S10 code or its check digit is wrong."""
-
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(f"{code!r}: {reason}")
-        self.reason = reason
+class InvalidTrackingCode(DomainError):
+    """The text is not a well-formed S10 code (``code`` ``format``) or its check
+    digit is wrong (``check_digit``)."""
 
 
 def check_digit(serial: str) -> int:
@@ -84,10 +83,13 @@ def validate(text: str) -> str:
     code = normalise(text)
     match = _PATTERN.match(code)
     if not match:
-        raise InvalidTrackingCode(text, "format")
+        raise InvalidTrackingCode(N_("Not a tracking code (e.g. HC123456785VN)."), code="format")
     _, serial, digit, _ = match.groups()
     if not _s10_valid(serial, digit) or not issuable(int(serial)):
-        raise InvalidTrackingCode(text, "check_digit")
+        raise InvalidTrackingCode(
+            N_("The check digit does not match: the code was mistyped or misread."),
+            code="check_digit",
+        )
     return code
 
 

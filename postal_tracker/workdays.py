@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
 
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+from postal_tracker.clock import VN_TZ
+
 # Far enough for any appointment or delivery schedule; a guard against loops.
 MAX_SEARCH_DAYS = 366
 

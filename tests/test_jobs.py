@@ -22,6 +22,7 @@ from flask import Flask
 from sqlmodel import col, select
 
 from postal_tracker import jobs
+from postal_tracker.clock import VN_TZ
 from postal_tracker.config import Settings
 from postal_tracker.custody.models import Alert
 from postal_tracker.db import transaction
@@ -30,7 +31,6 @@ from postal_tracker.notify.models import OutboxMessage, OutboxStatus
 from postal_tracker.notify.outbox import enqueue_notice
 from postal_tracker.public.reminders import REMINDER
 from postal_tracker.watch.alerts import JOB_FAILED, root_units
-from postal_tracker.workdays import VN_TZ
 from tests.delivery.helpers import put_on_run, returning_result
 
 MONDAY_NOON = datetime(2027, 1, 25, 12, 0, tzinfo=VN_TZ)

@@ -24,6 +24,7 @@ from postal_tracker import jobs
 from postal_tracker.agency import service as agency
 from postal_tracker.agency.dates import AppointmentRequest
 from postal_tracker.agency.models import ResultKind
+from postal_tracker.clock import VN_TZ
 from postal_tracker.config import Settings
 from postal_tracker.custody.ledger import record
 from postal_tracker.custody.models import CustodyEvent, Item
@@ -40,7 +41,7 @@ from postal_tracker.notify.models import OutboxMessage, OutboxStatus
 from postal_tracker.notify.relay import relay_once
 from postal_tracker.watch.findings import PAST_APPOINTMENT
 from postal_tracker.watch.service import run_watchdogs
-from postal_tracker.workdays import VN_TZ, is_working_day
+from postal_tracker.workdays import is_working_day
 from tests.conftest import Browser
 from tests.custody.helpers import actor, scan, unit, user
 from tests.delivery.test_service import signature

@@ -80,7 +80,7 @@ def test_exhaustive_typos_on_a_sample() -> None:
 def test_malformed_codes(text: str) -> None:
     with pytest.raises(s10.InvalidTrackingCode) as err:
         s10.validate(text)
-    assert err.value.reason == "format"
+    assert err.value.code == "format"
 
 
 def test_normalises_what_people_and_scanners_type() -> None:

@@ -21,7 +21,6 @@ from postal_tracker.agency import notices
 from postal_tracker.agency.apology_slip import ApologySlipData, render_apology_slip
 from postal_tracker.agency.dates import (
     AppointmentRequest,
-    DateRefused,
     check_promised_date,
     plan_due_date,
 )
@@ -40,6 +39,7 @@ from postal_tracker.custody.codes import allocate_tracking_code
 from postal_tracker.custody.ledger import Answer, Scan, open_item, record
 from postal_tracker.custody.models import CustodyEvent, Item, ItemKind
 from postal_tracker.custody.rules import POSTAL_ROLES, EventKind, Phase
+from postal_tracker.errors import N_, NOT_FOUND, REQUIRED, DomainError, NotFound
 from postal_tracker.intake.models import Dossier
 from postal_tracker.units.models import POSTAL_KINDS, Unit
 from postal_tracker.workdays import local_date
@@ -47,17 +47,8 @@ from postal_tracker.workdays import local_date
 MAX_REASON = 500
 
 
-class AgencyError(ValueError):
-    """Input the clerk can correct: ``field`` and a stable ``code`` for its message."""
-
-    def __init__(self, field: str, code: str) -> None:
-        super().__init__(f"{field}: {code}")
-        self.field = field
-        self.code = code
-
-
-class NotFound(LookupError):
-    """Missing or outside the clerk's agencies: the page answers 404 either way."""
+RESULT_EXISTS = N_("The result of this dossier was already recorded.")
+NOT_POSTAL = N_("Choose a postal worker or post office from the list.")
 
 
 @dataclass(frozen=True)
@@ -79,7 +70,7 @@ def incoming_item(session: Session, user: User, item_id: int) -> Item:
         # A dossier addressed to another agency is not received here by this page.
         or clerk_dossier(session, user, item.dossier_id) is None
     ):
-        raise NotFound
+        raise NotFound(NOT_FOUND)
     return item
 
 
@@ -95,22 +86,19 @@ def receive(
 ) -> Receipt:
     """Confirm receipt of an offered dossier (``delivered_to_agency``, naming
     the offer ``follows``) and record its appointment date, counted from the
-    day of receipt in Vietnam. Raises :class:`AgencyError`, :class:`NotFound`
+    day of receipt in Vietnam. Raises :class:`DomainError`, :class:`NotFound`
     or a ledger error before writing anything."""
     if client_id_used(session, client_id):
         # The same form sent again (a double tap, a retry): the ledger gives
         # back the first answer, or refuses a reused id; nothing more is written.
         item = session.get(Item, item_id)
         if item is None:
-            raise NotFound
+            raise NotFound(NOT_FOUND)
         scan = _receipt_scan(item, follows, client_id, device_time)
         return Receipt(record(session, actor_for(session, user), scan), None)
     item = incoming_item(session, user, item_id)
     received_on = local_date(device_time)
-    try:
-        due_on = plan_due_date(appointment, received_on, today=received_on)
-    except DateRefused as exc:
-        raise AgencyError(exc.field, exc.code) from None
+    due_on = plan_due_date(appointment, received_on, today=received_on)
     unit_id = item.offered_to_unit_id or agency_ids(session, user)[0]
     answer = record(
         session,
@@ -157,13 +145,15 @@ def held_dossier(session: Session, user: User, dossier_id: int) -> tuple[Dossier
     dossier = clerk_dossier(session, user, dossier_id)
     item = dossier_item(session, dossier_id) if dossier else None
     if dossier is None or item is None:
-        raise NotFound
+        raise NotFound(NOT_FOUND)
     return dossier, item
 
 
 def _at_agency(session: Session, user: User, item: Item) -> None:
     if item.phase is not Phase.AT_AGENCY or item.custodian_unit_id not in agency_ids(session, user):
-        raise AgencyError("dossier", "not_at_agency")
+        raise DomainError(
+            N_("This dossier is not at your agency."), field="dossier", code="not_at_agency"
+        )
 
 
 def set_appointment(
@@ -180,15 +170,20 @@ def set_appointment(
     dossier, item = held_dossier(session, user, dossier_id)
     _at_agency(session, user, item)
     if current_appointment(session, dossier_id) is not None:
-        raise AgencyError("dossier", "appointment_exists")
+        raise DomainError(
+            N_("This dossier already has an appointment date; a new date needs an apology slip."),
+            field="dossier",
+            code="appointment_exists",
+        )
     received_on = local_date(item.custody_since) if item.custody_since else today
-    try:
-        due_on = plan_due_date(appointment, received_on, today=today)
-    except DateRefused as exc:
-        raise AgencyError(exc.field, exc.code) from None
+    due_on = plan_due_date(appointment, received_on, today=today)
     if due_on <= today:
         # Counting from a receipt long ago may land in the past: that needs an apology.
-        raise AgencyError("working_days", "not_future")
+        raise DomainError(
+            N_("Counted from the day of receipt, this date has passed; choose a later date."),
+            field="working_days",
+            code="not_future",
+        )
     assert user.id is not None
     row = Appointment(
         dossier_id=dossier_id,
@@ -228,14 +223,16 @@ def record_result(
     dossier, packet = held_dossier(session, user, dossier_id)
     _at_agency(session, user, packet)
     if result_of(session, dossier_id) is not None:
-        raise AgencyError("dossier", "result_exists")
+        raise DomainError(RESULT_EXISTS, field="dossier", code="result_exists")
     if details.signed_on > local_date(device_time):
-        raise AgencyError("signed_on", "future")
+        raise DomainError(
+            N_("The date signed cannot be in the future."), field="signed_on", code="future"
+        )
     number, signer = details.document_number.strip(), details.signer.strip()
     if not number:
-        raise AgencyError("document_number", "required")
+        raise DomainError(REQUIRED, field="document_number", code="required")
     if not signer:
-        raise AgencyError("signer", "required")
+        raise DomainError(REQUIRED, field="signer", code="required")
     item = Item(
         tracking_code=allocate_tracking_code(session, tracking_prefix, tracking_country),
         dossier_id=dossier_id,
@@ -283,7 +280,7 @@ def result_item(session: Session, user: User, item_id: int) -> Item:
         or item.phase is not Phase.RESULT_READY
         or item.custodian_unit_id not in agency_ids(session, user)
     ):
-        raise NotFound
+        raise NotFound(NOT_FOUND)
     return item
 
 
@@ -300,12 +297,12 @@ def postal_receiver(session: Session, receiver: Receiver) -> Receiver:
     if receiver.user_id is not None:
         person = session.get(User, receiver.user_id)
         if person is None or not person.active or person.role not in POSTAL_ROLES:
-            raise AgencyError("receiver", "not_postal")
+            raise DomainError(NOT_POSTAL, field="receiver", code="not_postal")
         units = unit_ids_of(session, person)
         return Receiver(person.id, units[0] if units else None)
     unit = session.get(Unit, receiver.unit_id) if receiver.unit_id else None
     if unit is None or not unit.active or unit.kind not in POSTAL_KINDS:
-        raise AgencyError("receiver", "not_postal")
+        raise DomainError(NOT_POSTAL, field="receiver", code="not_postal")
     return Receiver(None, unit.id)
 
 
@@ -353,19 +350,20 @@ def issue_apology(
     dossier, item = held_dossier(session, user, dossier_id)
     _at_agency(session, user, item)
     if result_of(session, dossier_id) is not None:
-        raise AgencyError("dossier", "result_exists")
+        raise DomainError(RESULT_EXISTS, field="dossier", code="result_exists")
     previous = current_appointment(session, dossier_id)
     if previous is None or previous.id is None:
-        raise AgencyError("dossier", "no_appointment")
+        raise DomainError(
+            N_("Set the appointment date first."), field="dossier", code="no_appointment"
+        )
     reason = reason.strip()
     if not reason:
-        raise AgencyError("reason", "required")
+        raise DomainError(REQUIRED, field="reason", code="required")
     if len(reason) > MAX_REASON:
-        raise AgencyError("reason", "too_long")
-    try:
-        check_promised_date("new_date", new_date, today, after=previous.due_on)
-    except DateRefused as exc:
-        raise AgencyError(exc.field, exc.code) from None
+        raise DomainError(
+            N_("Use at most %(max)d characters."), field="reason", code="too_long", max=MAX_REASON
+        )
+    check_promised_date("new_date", new_date, today, after=previous.due_on)
     assert user.id is not None
     appointment = Appointment(
         dossier_id=dossier_id,
@@ -437,5 +435,5 @@ def apology_slip_for(session: Session, user: User, slip_id: int) -> ApologySlip:
     """The slip if it belongs to one of the clerk's agencies' dossiers."""
     slip = session.get(ApologySlip, slip_id)
     if slip is None or clerk_dossier(session, user, slip.dossier_id) is None:
-        raise NotFound
+        raise NotFound(NOT_FOUND)
     return slip

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from flask import (
@@ -23,7 +23,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
@@ -43,54 +43,21 @@ from postal_tracker.agency.forms import (
 )
 from postal_tracker.agency.models import ResultKind
 from postal_tracker.auth.models import User
+from postal_tracker.clock import VN_TZ, page_device_time
 from postal_tracker.config import Settings
 from postal_tracker.custody.errors import LedgerError
-from postal_tracker.custody.ledger import MAX_CLOCK_AHEAD
 from postal_tracker.custody.rules import POSTAL_ROLES
+from postal_tracker.errors import DomainError, NotFound
 from postal_tracker.units.models import POSTAL_KINDS, Unit
-from postal_tracker.workdays import VN_TZ
+from postal_tracker.web.refusals import show_on_form
+from postal_tracker.web.staff import current_staff
 
 bp = Blueprint("agency", __name__, url_prefix="/agency")
-MAX_PAGE_AGE = timedelta(hours=12)
 
-# What the service refuses, by (field, code), in the user's language.
-MESSAGES: dict[tuple[str, str], Any] = {
-    ("working_days", "range"): _l("Enter a whole number of working days from 1 to 250."),
-    ("working_days", "missing"): _l("Choose how to set the appointment date."),
-    ("working_days", "not_future"): _l(
-        "Counted from the day of receipt, this date has passed; choose a later date."
-    ),
-    ("due_on", "not_future"): _l("The appointment date must be after today."),
-    ("due_on", "not_working_day"): _l(
-        "This is a weekend day or a public holiday; choose a working day."
-    ),
-    ("new_date", "not_future"): _l("The new date must be after today."),
-    ("new_date", "not_after_old"): _l("The new date must be after the previous appointment date."),
-    ("new_date", "not_working_day"): _l(
-        "This is a weekend day or a public holiday; choose a working day."
-    ),
-    ("signed_on", "future"): _l("The date signed cannot be in the future."),
-    ("document_number", "required"): _l("This field is required."),
-    ("signer", "required"): _l("This field is required."),
-    ("reason", "required"): _l("This field is required."),
-    ("reason", "too_long"): _l("Use at most %(max)d characters.", max=service.MAX_REASON),
-    ("receiver", "not_postal"): _l("Choose a postal worker or post office from the list."),
-    ("dossier", "not_at_agency"): _l("This dossier is not at your agency."),
-    ("dossier", "result_exists"): _l("The result of this dossier was already recorded."),
-    ("dossier", "appointment_exists"): _l(
-        "This dossier already has an appointment date; a new date needs an apology slip."
-    ),
-    ("dossier", "no_appointment"): _l("Set the appointment date first."),
-}
 CONFLICT = _l(
     "The dossier was handed to someone else before you confirmed. Nothing moved; "
     "the item is now disputed and a supervisor has been alerted."
 )
-
-
-def _user() -> User:
-    user: User = current_user._get_current_object()
-    return user
 
 
 def _today() -> date:
@@ -101,20 +68,6 @@ def _now() -> datetime:
     return datetime.now(VN_TZ)
 
 
-def _device_time(form: FlaskForm) -> datetime:
-    """When the page was served (kept in the form, so that the same form sent
-    twice is the same scan to the ledger); now if it is missing or odd."""
-    try:
-        value = datetime.fromisoformat(form.device_time.data or "")
-    except ValueError:
-        return _now()
-    now = _now()
-    # A page left open for days must not backdate a receipt (and its appointment).
-    if value.tzinfo is None or not now - MAX_PAGE_AGE <= value <= now + MAX_CLOCK_AHEAD:
-        return now
-    return value
-
-
 def _client_id(form: FlaskForm) -> str:
     """The form's idempotency key, made when the page was served."""
     try:
@@ -123,31 +76,15 @@ def _client_id(form: FlaskForm) -> str:
         return str(uuid.uuid4())
 
 
-def _refused(form: FlaskForm, exc: service.AgencyError) -> None:
-    message = str(MESSAGES.get((exc.field, exc.code), _("This cannot be saved.")))
-    field = getattr(form, exc.field, None)
-    if field is not None and exc.field != "dossier":
-        field.errors = [*field.errors, message]
-    else:
-        form.form_errors.append(message)
-
-
 def _ledger_refused(form: FlaskForm, exc: LedgerError) -> None:
     form.form_errors.append(_("The custody record refused this: %(reason)s", reason=exc.message))
-
-
-def _found(get: Callable[[], Any]) -> Any:
-    try:
-        return get()
-    except service.NotFound:
-        abort(404)
 
 
 @bp.get("/")
 @login_required
 def dashboard() -> ResponseReturnValue:
     session = db.session()
-    user = _user()
+    user = current_staff()
     if not queries.agency_ids(session, user):
         abort(404)
     return render_template(
@@ -170,11 +107,11 @@ def _new_form_ids(form: FlaskForm) -> None:
 @login_required
 def receive(item_id: int) -> ResponseReturnValue:
     session = db.session()
-    user = _user()
+    user = current_staff()
     form = ReceiptForm()
     if request.method == "POST" and service.client_id_used(session, _client_id(form)):
         return _receipt_sent_again(session, user, item_id, form)
-    item = _found(lambda: service.incoming_item(session, user, item_id))
+    item = service.incoming_item(session, user, item_id)
     dossier = queries.clerk_dossier(session, user, item.dossier_id)
     page = _page("agency/receive.html", form=form, item=item, dossier=dossier)
     if request.method == "GET":
@@ -191,11 +128,11 @@ def receive(item_id: int) -> ResponseReturnValue:
             _appointment(form),
             follows=int(form.follows.data or 0),
             client_id=_client_id(form),
-            device_time=_device_time(form),
+            device_time=page_device_time(form.device_time.data),
         )
-    except service.AgencyError as exc:
-        _refused(form, exc)
-        return page(422)
+    except DomainError as exc:
+        show_on_form(form, exc)
+        return page(exc.status)
     except LedgerError as exc:
         _ledger_refused(form, exc)
         return page(exc.status)
@@ -229,11 +166,11 @@ def _receipt_sent_again(
             _appointment(form),
             follows=int(form.follows.data or 0),
             client_id=_client_id(form),
-            device_time=_device_time(form),
+            device_time=page_device_time(form.device_time.data),
         )
-    except (service.NotFound, LedgerError):
+    except (NotFound, LedgerError):
         abort(404)
-    except service.AgencyError:
+    except DomainError:
         pass  # the form was saved before; what it says now does not matter
     flash(_("This receipt was already recorded."), "success")
     return redirect(url_for("agency.dashboard"))
@@ -243,8 +180,8 @@ def _receipt_sent_again(
 @login_required
 def appointment(dossier_id: int) -> ResponseReturnValue:
     session = db.session()
-    user = _user()
-    dossier, item = _found(lambda: service.held_dossier(session, user, dossier_id))
+    user = current_staff()
+    dossier, item = service.held_dossier(session, user, dossier_id)
     form = AppointmentForm()
     page = _page("agency/appointment.html", form=form, item=item, dossier=dossier)
     if request.method == "GET":
@@ -254,9 +191,9 @@ def appointment(dossier_id: int) -> ResponseReturnValue:
         return page(422)
     try:
         row = service.set_appointment(session, user, dossier_id, _appointment(form), today=_today())
-    except service.AgencyError as exc:
-        _refused(form, exc)
-        return page(422)
+    except DomainError as exc:
+        show_on_form(form, exc)
+        return page(exc.status)
     flash(_("Appointment date: %(day)s", day=row.due_on.strftime("%d/%m/%Y")), "success")
     return redirect(url_for("agency.dashboard"))
 
@@ -265,8 +202,8 @@ def appointment(dossier_id: int) -> ResponseReturnValue:
 @login_required
 def result(dossier_id: int) -> ResponseReturnValue:
     session = db.session()
-    user = _user()
-    dossier, item = _found(lambda: service.held_dossier(session, user, dossier_id))
+    user = current_staff()
+    dossier, item = service.held_dossier(session, user, dossier_id)
     form = ResultForm()
     page = _page("agency/result.html", form=form, item=item, dossier=dossier)
     if request.method == "GET":
@@ -288,13 +225,13 @@ def result(dossier_id: int) -> ResponseReturnValue:
                 signed_on=form.signed_on.data or _today(),
             ),
             client_id=_client_id(form),
-            device_time=_device_time(form),
+            device_time=page_device_time(form.device_time.data),
             tracking_prefix=settings.tracking_prefix,
             tracking_country=settings.tracking_country,
         )
-    except service.AgencyError as exc:
-        _refused(form, exc)
-        return page(422)
+    except DomainError as exc:
+        show_on_form(form, exc)
+        return page(exc.status)
     except LedgerError as exc:
         # The same form sent twice: the first one saved the result.
         _ledger_refused(form, exc)
@@ -331,8 +268,8 @@ def _receiver(value: str) -> service.Receiver:
 @login_required
 def offer(item_id: int) -> ResponseReturnValue:
     session = db.session()
-    user = _user()
-    item = _found(lambda: service.result_item(session, user, item_id))
+    user = current_staff()
+    item = service.result_item(session, user, item_id)
     dossier = queries.clerk_dossier(session, user, item.dossier_id)
     form = OfferForm()
     form.receiver.choices = _receiver_choices(session)
@@ -351,11 +288,11 @@ def offer(item_id: int) -> ResponseReturnValue:
             _receiver(form.receiver.data or ""),
             follows=int(form.follows.data) if (form.follows.data or "").isdigit() else None,
             client_id=_client_id(form),
-            device_time=_device_time(form),
+            device_time=page_device_time(form.device_time.data),
         )
-    except service.AgencyError as exc:
-        _refused(form, exc)
-        return page(422)
+    except DomainError as exc:
+        show_on_form(form, exc)
+        return page(exc.status)
     except LedgerError as exc:
         _ledger_refused(form, exc)
         return page(exc.status)
@@ -371,8 +308,8 @@ def offer(item_id: int) -> ResponseReturnValue:
 @login_required
 def apology(dossier_id: int) -> ResponseReturnValue:
     session = db.session()
-    user = _user()
-    dossier, item = _found(lambda: service.held_dossier(session, user, dossier_id))
+    user = current_staff()
+    dossier, item = service.held_dossier(session, user, dossier_id)
     current = queries.current_appointment(session, dossier_id)
     form = ApologyForm()
     page = _page("agency/apology.html", form=form, item=item, dossier=dossier, current=current)
@@ -389,9 +326,9 @@ def apology(dossier_id: int) -> ResponseReturnValue:
             new_date=form.new_date.data or _today(),
             today=_today(),
         )
-    except service.AgencyError as exc:
-        _refused(form, exc)
-        return page(422)
+    except DomainError as exc:
+        show_on_form(form, exc)
+        return page(exc.status)
     flash(_("Apology slip issued; the citizen is notified of the new date."), "success")
     return redirect(url_for("agency.apology_slip", slip_id=slip.id))
 
@@ -400,7 +337,7 @@ def apology(dossier_id: int) -> ResponseReturnValue:
 @login_required
 def apology_slip(slip_id: int) -> ResponseReturnValue:
     session = db.session()
-    slip = _found(lambda: service.apology_slip_for(session, _user(), slip_id))
+    slip = service.apology_slip_for(session, current_staff(), slip_id)
     return render_template(
         "agency/apology_slip.html", slip=slip, data=service.slip_data(session, slip)
     )
@@ -410,7 +347,7 @@ def apology_slip(slip_id: int) -> ResponseReturnValue:
 @login_required
 def apology_slip_pdf(slip_id: int) -> ResponseReturnValue:
     session = db.session()
-    slip = _found(lambda: service.apology_slip_for(session, _user(), slip_id))
+    slip = service.apology_slip_for(session, current_staff(), slip_id)
     pdf = render_apology_slip(service.slip_data(session, slip))
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="phieu-xin-loi-{slip.id}.pdf"'

@@ -7,10 +7,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from postal_tracker import s10
+from postal_tracker import clock, s10
 from postal_tracker.custody.rules import EventKind
+from postal_tracker.errors import DomainError
 
 # Kinds a client may record by scanning (the opening kinds come from intake and
 # the agency; conflicts are recorded by the server).
@@ -21,6 +22,16 @@ SCANNABLE = [
 ]
 ScanKind = StrEnum("ScanKind", {k.name: k.value for k in SCANNABLE})  # type: ignore[misc]
 
+
+def _device_time(value: datetime) -> datetime:
+    try:
+        return clock.check_device_time(value)
+    except DomainError as err:
+        raise ValueError(err.untranslated()) from None
+
+
+# A device's clock, held to the one rule of :mod:`postal_tracker.clock`.
+DeviceTime = Annotated[datetime, AfterValidator(_device_time)]
 
 # Event ids are 32-bit integers in the database.
 DB_INT_MAX = 2**31 - 1
@@ -69,7 +80,7 @@ class ScanRequest(Strict):
     client_id: Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
     tracking_code: Annotated[str, Field(min_length=13, max_length=20)]
     kind: ScanKind
-    device_time: datetime
+    device_time: DeviceTime
     follows: Annotated[int | None, Field(default=None, ge=1, le=DB_INT_MAX)]
     receiver: PartyRef | None = None
     new_custodian: PartyRef | None = None
@@ -85,13 +96,6 @@ class ScanRequest(Strict):
             return s10.validate(value)
         except s10.InvalidTrackingCode:
             raise ValueError("not a valid tracking code (check the letters and digits)") from None
-
-    @field_validator("device_time")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("must include the UTC offset, e.g. 2026-11-27T08:30:00+07:00")
-        return value
 
 
 def field_errors(exc: ValidationError) -> dict[str, str]:

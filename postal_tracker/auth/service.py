@@ -13,12 +13,13 @@ from postal_tracker.auth.models import Membership, Role, User
 from postal_tracker.auth.passwords import check_password, hash_password, needs_rehash
 from postal_tracker.custody.rules import Actor
 from postal_tracker.db import UTCDateTime, utcnow
+from postal_tracker.errors import N_, Locked
 from postal_tracker.units.models import Unit
 
 MIN_PASSWORD_LENGTH = 10
 
 
-class AccountLocked(Exception):
+class AccountLocked(Locked):
     """Too many failed logins for this account; try again later."""
 
 
@@ -65,7 +66,14 @@ def authenticate(
     password until the window has passed (:class:`AccountLocked`)."""
     user = find_user(session, username)
     if user is not None and not _charge_attempt(session, user, max_failures, window_seconds):
-        raise AccountLocked
+        raise AccountLocked(
+            N_(
+                "Too many failed attempts. This account is locked; "
+                "try again in %(minutes)d minutes."
+            ),
+            code="account_locked",
+            minutes=max(1, window_seconds // 60),
+        )
     ok = check_password(user.password_hash if user else None, password)
     if user is None:
         return None

@@ -25,9 +25,11 @@ from wtforms.validators import DataRequired, Length
 from postal_tracker import db
 from postal_tracker.app import LOCALES
 from postal_tracker.auth.models import User
-from postal_tracker.auth.service import AccountLocked, authenticate
+from postal_tracker.auth.service import authenticate
 from postal_tracker.config import Settings
+from postal_tracker.errors import Locked
 from postal_tracker.extensions import limiter, login_manager
+from postal_tracker.web.refusals import translated
 
 bp = Blueprint("auth", __name__)
 
@@ -67,16 +69,10 @@ def login() -> ResponseReturnValue:
                 max_failures=settings.login_max_failures,
                 window_seconds=settings.login_window_seconds,
             )
-        except AccountLocked:
+        except Locked as exc:
             user = None
-            form.form_errors.append(
-                _(
-                    "Too many failed attempts. This account is locked; "
-                    "try again in %(minutes)d minutes.",
-                    minutes=max(1, settings.login_window_seconds // 60),
-                )
-            )
-            status = 429
+            form.form_errors.append(translated(exc))
+            status = exc.status
         else:
             if user is None:
                 form.form_errors.append(_("Wrong username or password."))

@@ -8,7 +8,7 @@ nothing; the same id with other content is refused (422).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 
 from postal_tracker import pg_direct
+from postal_tracker.clock import MAX_CLOCK_AHEAD
 from postal_tracker.custody import rules
 from postal_tracker.custody.chain import GENESIS, digest, event_hash
 from postal_tracker.custody.errors import IdempotencyMismatch, ItemNotFound, Refused
@@ -25,7 +26,6 @@ from postal_tracker.custody.rules import Actor, EventKind, ItemState, Party, Pha
 from postal_tracker.db import utcnow
 
 # A device clock this far ahead of the server is wrong, not early.
-MAX_CLOCK_AHEAD = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)

@@ -17,18 +17,20 @@ from flask_babel import gettext as _
 from sqlmodel import col, select
 
 from postal_tracker import db
+from postal_tracker.clock import VN_TZ
 from postal_tracker.config import Settings
 from postal_tracker.custody.errors import LedgerError
 from postal_tracker.custody.models import Item
 from postal_tracker.delivery import planner, scheduling, service
-from postal_tracker.delivery.forms import ActionForm, DayForm, message
+from postal_tracker.delivery.forms import ActionForm, DayForm
 from postal_tracker.delivery.links import LinkExpired, LinkInvalid, read_token
 from postal_tracker.delivery.models import Delivery, DeliveryStatus
+from postal_tracker.errors import DomainError
 from postal_tracker.extensions import limiter
 from postal_tracker.intake.models import Dossier
-from postal_tracker.phones import mask_phone
+from postal_tracker.masking import mask_name, mask_phone
 from postal_tracker.units.models import Unit
-from postal_tracker.workdays import VN_TZ
+from postal_tracker.web.refusals import show_on_form, translated
 
 bp = Blueprint("citizen", __name__, url_prefix="/c")
 # Guessing tokens is hopeless (they are signed), but a limit keeps scanners cheap.
@@ -72,14 +74,6 @@ def link_invalid(_exc: LinkInvalid) -> ResponseReturnValue:
     return render_template("delivery/citizen_link.html", expired=False), 404
 
 
-def mask_name(name: str) -> str:
-    """``Nguyễn Thị Phương Thảo`` as ``N*** T*** P*** Thảo``: enough to recognise."""
-    words = name.split()
-    if not words:
-        return ""
-    return " ".join([w[0] + "***" for w in words[:-1]] + [words[-1]])
-
-
 @bp.get("/<token>")
 @limiter.limit(LIMIT)
 def show(token: str) -> ResponseReturnValue:
@@ -118,8 +112,8 @@ def confirm(token: str) -> ResponseReturnValue:
         abort(400)
     try:
         service.citizen_confirm(db.session(), delivery)
-    except service.DeliveryError:
-        flash(_("This delivery can no longer be changed."), "error")
+    except DomainError as exc:
+        flash(translated(exc), "error")
         return redirect(url_for("citizen.show", token=token))
     flash(_("Thank you: the delivery day is confirmed."), "success")
     return redirect(url_for("citizen.show", token=token))
@@ -146,19 +140,20 @@ def _move(token: str, *, pickup: bool) -> ResponseReturnValue:
     try:
         day = date.fromisoformat(raw) if raw else delivery.scheduled_on
     except ValueError:
-        form.day.errors = [str(message("day", "not_route_day"))]
+        show_on_form(form, planner.slot_refused("not_route_day"))
         return _page(token, form, 422)
-    session = db.session()
     try:
         if pickup and not raw and day <= _today():
-            raise planner.SlotRefused("past")
-        service.citizen_move(session, delivery, day, _today(), _settings(), pickup=pickup)
-    except planner.SlotRefused as exc:
-        session.rollback()
-        form.day.errors = [str(message("day", exc.code))]
-        return _page(token, form, 422)
-    except (service.DeliveryError, LedgerError):
-        session.rollback()
+            raise planner.slot_refused("past")
+        with db.undone_on_error() as session:
+            service.citizen_move(session, delivery, day, _today(), _settings(), pickup=pickup)
+    except DomainError as exc:
+        if exc.field == "day":
+            show_on_form(form, exc)
+            return _page(token, form, exc.status)
+        flash(translated(exc), "error")
+        return redirect(url_for("citizen.show", token=token))
+    except LedgerError:
         flash(_("This delivery can no longer be changed."), "error")
         return redirect(url_for("citizen.show", token=token))
     if pickup:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
+from postal_tracker.errors import N_, DomainError
+
 # How far ahead to look for a route day with room; beyond it a result is
 # reported unplaced (a supervisor must add capacity) rather than looped on.
 HORIZON_DAYS = 120
@@ -56,12 +58,18 @@ class Plan:
     unplaced: list[Ready]  # no route serves the commune, or no room within the horizon
 
 
-class SlotRefused(ValueError):
-    """A day that cannot take a delivery; ``code`` says why (stable, for messages)."""
+# Why a day cannot take a delivery, by a stable code.
+SLOT_REFUSALS = {
+    "past": N_("Choose a day after today."),
+    "not_working_day": N_("That day is a weekend or a public holiday."),
+    "not_route_day": N_("The postal worker does not serve your commune that day."),
+    "full": N_("That day is full; choose another."),
+}
 
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+
+def slot_refused(code: str) -> DomainError:
+    """The refusal of a delivery day (the field ``day``), ``code`` from :data:`SLOT_REFUSALS`."""
+    return DomainError(SLOT_REFUSALS[code], field="day", code=code)
 
 
 WorkingDay = Callable[[date], bool]
@@ -180,18 +188,18 @@ def check_slot(
     *,
     today: date,
 ) -> RouteDays:
-    """The route that takes a delivery on ``day``, or :class:`SlotRefused`."""
+    """The route that takes a delivery on ``day``, or a :func:`slot_refused` error."""
     if day < today:
-        raise SlotRefused("past")
+        raise slot_refused("past")
     if not is_working_day(day):
-        raise SlotRefused("not_working_day")
+        raise slot_refused("not_working_day")
     serving = [r for r in routes if day.weekday() in r.weekdays]
     if not serving:
-        raise SlotRefused("not_route_day")
+        raise slot_refused("not_route_day")
     for route in sorted(serving, key=lambda r: (r.window_start, r.route_id)):
         if ledger.has_room(route.worker_id, day):
             return route
-    raise SlotRefused("full")
+    raise slot_refused("full")
 
 
 def _memo(is_working_day: WorkingDay) -> WorkingDay:

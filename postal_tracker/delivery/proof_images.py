@@ -16,40 +16,49 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from postal_tracker.errors import N_, DomainError
+
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 MAX_SIGNATURE_BYTES = 512 * 1024
 MAX_PIXELS = 40_000_000  # a 5 MB JPEG may still decode to a pixel bomb
 PNG_DATA_URL = "data:image/png;base64,"
 
 
-class ImageRefused(ValueError):
-    """``code`` says what is wrong with the image (stable, for messages)."""
+# What is wrong with an image, by a stable code; the field is the code's first word.
+IMAGE_REFUSALS = {
+    "signature_missing": N_("Ask the recipient to sign in the box."),
+    "signature_invalid": N_("The signature could not be read; ask the recipient to sign again."),
+    "signature_empty": N_("The signature box is empty; ask the recipient to sign."),
+    "photo_too_large": N_("The photo is larger than 5 MB; take a smaller one."),
+    "photo_not_image": N_("The photo must be a JPEG or PNG picture."),
+}
 
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+
+def image_refused(code: str) -> DomainError:
+    """The refusal ``code`` (from :data:`IMAGE_REFUSALS`) of the ``signature`` or ``photo``."""
+    return DomainError(IMAGE_REFUSALS[code], field=code.partition("_")[0], code=code)
 
 
 def signature_png(data_url: str) -> bytes:
     """The PNG bytes of a canvas signature (``data:image/png;base64,...``),
     checked to be a real PNG with some ink on it."""
     if not data_url.startswith(PNG_DATA_URL):
-        raise ImageRefused("signature_missing")
+        raise image_refused("signature_missing")
     try:
         raw = base64.b64decode(data_url[len(PNG_DATA_URL) :], validate=True)
     except (binascii.Error, ValueError):
-        raise ImageRefused("signature_invalid") from None
+        raise image_refused("signature_invalid") from None
     if len(raw) > MAX_SIGNATURE_BYTES:
-        raise ImageRefused("signature_invalid")
+        raise image_refused("signature_invalid")
     image = _open(raw, "signature_invalid")
     if image.format != "PNG":
-        raise ImageRefused("signature_invalid")
+        raise image_refused("signature_invalid")
     # A blank canvas: seen on white paper, one flat colour.
     paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
     seen = Image.alpha_composite(paper, image.convert("RGBA")).convert("L")
     darkest, lightest = seen.getextrema()
     if darkest == lightest:
-        raise ImageRefused("signature_empty")
+        raise image_refused("signature_empty")
     return raw
 
 
@@ -57,14 +66,14 @@ def photo_jpeg(raw: bytes) -> bytes:
     """A photo (JPEG or PNG, at most 5 MB) re-encoded as JPEG without its
     metadata (EXIF carries the phone's GPS position and model)."""
     if len(raw) > MAX_PHOTO_BYTES:
-        raise ImageRefused("photo_too_large")
+        raise image_refused("photo_too_large")
     image = _open(raw, "photo_not_image")
     if image.format not in ("JPEG", "PNG"):
-        raise ImageRefused("photo_not_image")
+        raise image_refused("photo_not_image")
     try:
         upright = ImageOps.exif_transpose(image).convert("RGB")
     except (OSError, ValueError):
-        raise ImageRefused("photo_not_image") from None
+        raise image_refused("photo_not_image") from None
     out = io.BytesIO()
     upright.save(out, format="JPEG", quality=85)
     return out.getvalue()
@@ -74,12 +83,12 @@ def _open(raw: bytes, code: str) -> Image.Image:
     try:
         with Image.open(io.BytesIO(raw)) as probe:
             if probe.width * probe.height > MAX_PIXELS:
-                raise ImageRefused(code)
+                raise image_refused(code)
             probe.verify()
         image = Image.open(io.BytesIO(raw))
         image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ImageRefused(code) from None
+        raise image_refused(code) from None
     return image
 
 

@@ -18,6 +18,7 @@ from postal_tracker.auth.models import Role, User
 from postal_tracker.auth.service import find_user
 from postal_tracker.db import utcnow
 from postal_tracker.delivery.models import DeliveryRoute, DeliveryWorker
+from postal_tracker.errors import N_, DomainError
 from postal_tracker.units.models import Unit, UnitKind
 
 MAX_CAPACITY = 500
@@ -28,11 +29,7 @@ _DAY_NAMES = {
 }  # fmt: skip
 
 
-class RouteError(ValueError):
-    def __init__(self, field: str, code: str) -> None:
-        super().__init__(f"{field}: {code}")
-        self.field = field
-        self.code = code
+BAD_TIME = N_("Write a time as HH:MM, e.g. 08:00.")
 
 
 @dataclass(frozen=True)
@@ -70,38 +67,50 @@ def parse_weekdays(text: str) -> str:
         elif part in _DAY_NAMES:
             days.add(_DAY_NAMES[part])
         else:
-            raise RouteError("weekdays", "invalid")
+            raise DomainError(
+                N_("Write weekdays as Mon Tue ... Sun, T2 ... CN, or 0 to 6."),
+                field="weekdays",
+                code="invalid",
+            )
     if not days:
-        raise RouteError("weekdays", "required")
+        raise DomainError(N_("Choose at least one weekday."), field="weekdays", code="required")
     return "".join(str(d) for d in sorted(days))
 
 
 def parse_time(field: str, text: str) -> time:
     match = re.fullmatch(r"(\d{1,2})[:hH](\d{2})", text.strip())
     if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-        raise RouteError(field, "invalid")
+        raise DomainError(BAD_TIME, field=field, code="invalid")
     return time(int(match.group(1)), int(match.group(2)))
 
 
 def check_route(session: Session, raw: RouteInput) -> CheckedRoute:
-    """The route with its people and places looked up; :class:`RouteError` on the first problem."""
+    """The route with its people and places looked up; :class:`DomainError` on the first problem."""
     worker = find_user(session, raw.worker.strip())
     if worker is None or worker.role is not Role.POSTAL_WORKER or not worker.active:
-        raise RouteError("worker", "not_postal_worker")
+        raise DomainError(
+            N_("Choose an active postal worker."), field="worker", code="not_postal_worker"
+        )
     commune = session.scalars(select(Unit).where(Unit.code == raw.commune.strip())).first()
     if commune is None or commune.kind is not UnitKind.COMMUNE:
-        raise RouteError("commune", "not_commune")
+        raise DomainError(
+            N_("Choose a commune (use its unit code)."), field="commune", code="not_commune"
+        )
     weekdays = parse_weekdays(raw.weekdays)
     start = parse_time("window_start", raw.window_start)
     end = parse_time("window_end", raw.window_end)
     if end <= start:
-        raise RouteError("window_end", "before_start")
+        raise DomainError(
+            N_("The window must end after it starts."), field="window_end", code="before_start"
+        )
     try:
         capacity = int(raw.daily_capacity.strip())
     except ValueError:
-        raise RouteError("daily_capacity", "invalid") from None
+        raise DomainError(
+            N_("Enter a whole number."), field="daily_capacity", code="invalid"
+        ) from None
     if not 1 <= capacity <= MAX_CAPACITY:
-        raise RouteError("daily_capacity", "range")
+        raise DomainError(N_("Enter a number from 1 to 500."), field="daily_capacity", code="range")
     post_point = None
     if raw.post_point.strip():
         post_point = session.scalars(
@@ -112,7 +121,11 @@ def check_route(session: Session, raw: RouteInput) -> CheckedRoute:
             or not post_point.path.startswith(commune.path)
             or post_point is commune
         ):
-            raise RouteError("post_point", "not_in_commune")
+            raise DomainError(
+                N_("The post point must be an office in that commune."),
+                field="post_point",
+                code="not_in_commune",
+            )
     return CheckedRoute(worker, commune, weekdays, start, end, capacity, post_point)
 
 

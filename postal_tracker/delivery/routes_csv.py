@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 
 from postal_tracker.delivery.routes import (
     CheckedRoute,
-    RouteError,
     RouteInput,
     check_route,
     save_route,
 )
+from postal_tracker.errors import N_, DomainError
 
 COLUMNS = ("worker", "commune", "weekdays", "window_start", "window_end", "daily_capacity")
 OPTIONAL = ("post_point",)
@@ -34,7 +34,7 @@ MAX_ROWS = 5000
 class BadRow:
     line: int  # 1 is the header
     field: str
-    code: str
+    message: str  # a message id, translated when shown
 
 
 @dataclass
@@ -51,19 +51,21 @@ def import_routes(session: Session, raw: bytes) -> ImportReport:
     """Check every row, then save all of them, or none if any is bad."""
     report = ImportReport()
     if len(raw) > MAX_BYTES:
-        report.bad.append(BadRow(0, "file", "too_large"))
+        report.bad.append(BadRow(0, "file", N_("The file is larger than 1 MB.")))
         return report
     try:
         # utf-8-sig: spreadsheets on Windows save with a byte order mark.
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        report.bad.append(BadRow(0, "file", "not_utf8"))
+        report.bad.append(BadRow(0, "file", N_("Save the file as CSV UTF-8.")))
         return report
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
-        report.bad.extend(BadRow(1, c, "missing_column") for c in missing)
+        report.bad.extend(
+            BadRow(1, c, N_("This column is missing from the header.")) for c in missing
+        )
         return report
     reader.fieldnames = header
     checked: list[CheckedRoute] = []
@@ -73,32 +75,42 @@ def import_routes(session: Session, raw: bytes) -> ImportReport:
         for row in reader:
             line = reader.line_num
             if len(checked) + len(report.bad) >= MAX_ROWS:
-                report.bad.append(BadRow(line, "file", "too_many_rows"))
+                report.bad.append(BadRow(line, "file", N_("Too many rows; split the file.")))
                 break
             if None in row or not any((v or "").strip() for v in row.values()):
                 if None in row:
-                    report.bad.append(BadRow(line, "file", "extra_columns"))
+                    report.bad.append(
+                        BadRow(line, "file", N_("This row has more values than the header."))
+                    )
                 continue
             values = {k: (row.get(k) or "") for k in (*COLUMNS, *OPTIONAL)}
             try:
                 route = check_route(session, RouteInput(**values))
-            except RouteError as exc:
-                report.bad.append(BadRow(line, exc.field, exc.code))
+            except DomainError as exc:
+                report.bad.append(BadRow(line, exc.field or "", exc.message))
                 continue
             key = (route.worker.username, route.commune.code)
             if key in seen:
-                report.bad.append(BadRow(line, "commune", "duplicate"))
+                report.bad.append(
+                    BadRow(line, "commune", N_("This worker and commune appear twice in the file."))
+                )
                 continue
             seen[key] = line
             earlier = capacity.setdefault(route.worker.username, (route.daily_capacity, line))
             if earlier[0] != route.daily_capacity:
-                report.bad.append(BadRow(line, "daily_capacity", "differs"))
+                report.bad.append(
+                    BadRow(
+                        line,
+                        "daily_capacity",
+                        N_("This worker's daily capacity differs from an earlier row."),
+                    )
+                )
                 continue
             checked.append(route)
     except csv.Error:
-        report.bad.append(BadRow(reader.line_num, "file", "not_csv"))
+        report.bad.append(BadRow(reader.line_num, "file", N_("This is not a readable CSV file.")))
     if not checked and not report.bad:
-        report.bad.append(BadRow(1, "file", "empty"))
+        report.bad.append(BadRow(1, "file", N_("The file has no rows.")))
     if report.bad:
         return report
     for route in checked:

@@ -376,7 +376,7 @@ def choice_days(session: Session, delivery: Delivery, today: date) -> list[date]
 def move_to_day(
     session: Session, delivery: Delivery, item: Item, day: date, today: date, *, pickup: bool
 ) -> Delivery:
-    """Replace ``delivery`` by one on ``day`` (raises :class:`planner.SlotRefused`)."""
+    """Replace ``delivery`` by one on ``day`` (raises :func:`planner.slot_refused` errors)."""
     routes = [r for r in active_routes(session) if r.commune_id == delivery.commune_id]
     booked = booked_counts(session, today)
     if delivery.worker_user_id is not None:
@@ -385,7 +385,7 @@ def move_to_day(
         booked[key] = max(0, booked.get(key, 0) - 1)
     ledger = planner.Ledger(capacities(session), booked)
     if day <= today:
-        raise planner.SlotRefused("past")
+        raise planner.slot_refused("past")
     route = planner.check_slot(day, routes, ledger, is_working_day, today=today)
     slot = planner.Slot(
         delivery.item_id,

@@ -20,6 +20,7 @@ from sqlmodel import col, select
 
 from postal_tracker.auth.models import Role, User
 from postal_tracker.auth.service import actor_for, unit_ids_of
+from postal_tracker.clock import VN_TZ
 from postal_tracker.config import Settings
 from postal_tracker.custody.ledger import Answer, Scan, lock_item, record
 from postal_tracker.custody.models import Alert, Item
@@ -41,25 +42,18 @@ from postal_tracker.delivery.scheduling import (
     notify_scheduled,
     schedule_next_attempt,
 )
+from postal_tracker.errors import N_, NOT_FOUND, REQUIRED, DomainError, NotFound
 from postal_tracker.intake.models import Dossier
 from postal_tracker.units.models import Unit
-from postal_tracker.workdays import VN_TZ, add_working_days
+from postal_tracker.workdays import add_working_days
 
 MAX_NAME = 200
 MAX_NOTE = 500
 
 
-class DeliveryError(ValueError):
-    """Input the worker can correct: ``field`` and a stable ``code`` for its message."""
-
-    def __init__(self, field: str, code: str) -> None:
-        super().__init__(f"{field}: {code}")
-        self.field = field
-        self.code = code
-
-
-class NotFound(LookupError):
-    """Missing or not the user's: the page answers 404 either way."""
+NOT_OUT = N_("This delivery is not on a run now; reload the run list.")
+NOT_SCHEDULED = N_("This delivery can no longer be changed.")
+TOO_LONG = N_("This is too long.")
 
 
 def proof_folder(settings: Settings) -> Path:
@@ -75,7 +69,7 @@ def worker_delivery(
         query = query.with_for_update()
     delivery = session.scalars(query).first()
     if delivery is None or delivery.worker_user_id != user.id:
-        raise NotFound
+        raise NotFound(NOT_FOUND)
     return delivery
 
 
@@ -104,7 +98,11 @@ def _scan(item: Item, kind: EventKind, client_id: str, **kw: Any) -> Scan:
 def _recorded(answer: Answer) -> int:
     if answer.status != 201 or answer.event_id is None:
         # A 409 means someone else moved the item: the ledger kept it as a conflict.
-        raise DeliveryError("item", "moved")
+        raise DomainError(
+            N_("This item changed hands meanwhile; nothing was recorded."),
+            field="item",
+            code="moved",
+        )
     return answer.event_id
 
 
@@ -227,7 +225,7 @@ def record_delivery(
     """Hand the result over with proof; records ``delivered``."""
     delivery = worker_delivery(session, user, delivery_id, lock=True)
     if delivery.status not in (DeliveryStatus.OUT, DeliveryStatus.HELD):
-        raise DeliveryError("delivery", "not_out")
+        raise DomainError(NOT_OUT, field="delivery", code="not_out")
     dossier = _dossier(session, delivery)
     checked = _check_proof(proof, dossier)
     signature = proof_images.signature_png(proof.signature_data_url)
@@ -270,24 +268,36 @@ def record_delivery(
 def _check_proof(proof: Proof, dossier: Dossier) -> Proof:
     name = " ".join(proof.recipient_name.split())
     if not name:
-        raise DeliveryError("recipient_name", "required")
+        raise DomainError(REQUIRED, field="recipient_name", code="required")
     if len(name) > MAX_NAME:
-        raise DeliveryError("recipient_name", "too_long")
+        raise DomainError(TOO_LONG, field="recipient_name", code="too_long")
     ref = proof.authorisation_ref.strip()
     if proof.relation is Relation.AUTHORISED and not ref:
-        raise DeliveryError("authorisation_ref", "required")
+        raise DomainError(
+            N_("Enter the number or date of the authorisation letter."),
+            field="authorisation_ref",
+            code="required",
+        )
     if len(ref) > 100:
-        raise DeliveryError("authorisation_ref", "too_long")
+        raise DomainError(TOO_LONG, field="authorisation_ref", code="too_long")
     known = "".join(c for c in dossier.sender_id_number if c.isdigit())
     typed = "".join(c for c in proof.id_last_digits if c.isdigit())
     if known:
         if len(typed) != 4:
-            raise DeliveryError("id_last_digits", "required")
+            raise DomainError(
+                N_("Enter the last 4 digits of the recipient's ID number."),
+                field="id_last_digits",
+                code="required",
+            )
         if known[-4:] != typed:
-            raise DeliveryError("id_last_digits", "mismatch")
+            raise DomainError(
+                N_("These are not the last 4 digits of the ID number on the dossier."),
+                field="id_last_digits",
+                code="mismatch",
+            )
     note = proof.originals_note.strip()
     if len(note) > MAX_NOTE:
-        raise DeliveryError("originals_note", "too_long")
+        raise DomainError(TOO_LONG, field="originals_note", code="too_long")
     return Proof(
         name,
         proof.relation,
@@ -324,12 +334,12 @@ def record_failure(
     ``delivery_max_attempts`` failures the hold for pickup."""
     delivery = worker_delivery(session, user, delivery_id, lock=True)
     if delivery.status is not DeliveryStatus.OUT or delivery.kind is not DeliveryKind.HOME:
-        raise DeliveryError("delivery", "not_out")
+        raise DomainError(NOT_OUT, field="delivery", code="not_out")
     note = note.strip()
     if len(note) > MAX_NOTE:
-        raise DeliveryError("note", "too_long")
+        raise DomainError(TOO_LONG, field="note", code="too_long")
     if reason is FailureReason.OTHER and not note:
-        raise DeliveryError("note", "required")
+        raise DomainError(N_("Say what happened in the note."), field="note", code="required")
     item = _item(session, delivery)
     event_id = _recorded(
         record(
@@ -401,7 +411,7 @@ def record_failure(
 
 def citizen_confirm(session: Session, delivery: Delivery) -> None:
     if delivery.status is not DeliveryStatus.SCHEDULED:
-        raise DeliveryError("delivery", "not_scheduled")
+        raise DomainError(NOT_SCHEDULED, field="delivery", code="not_scheduled")
     if delivery.citizen_confirmed_at is None:
         delivery.citizen_confirmed_at = utcnow()
         session.flush()
@@ -418,9 +428,9 @@ def citizen_move(
 ) -> Delivery:
     """Move a scheduled delivery to another route day, or turn it into a
     pickup (on the same day when it still has room). Raises
-    :class:`planner.SlotRefused` for a day that cannot take it."""
+    :func:`planner.slot_refused` errors for a day that cannot take it."""
     if delivery.status is not DeliveryStatus.SCHEDULED:
-        raise DeliveryError("delivery", "not_scheduled")
+        raise DomainError(NOT_SCHEDULED, field="delivery", code="not_scheduled")
     item = _item(session, delivery)
     replacement = move_to_day(session, delivery, item, day, today, pickup=pickup)
     notify_scheduled(session, _dossier(session, delivery), item, replacement, settings)
@@ -502,7 +512,7 @@ def confirm_return(session: Session, clerk: User, delivery_id: int) -> Delivery:
     """The agency clerk takes the result back: ``returned_to_agency``."""
     found = [d for d, _ in returns_for(session, clerk) if d.id == delivery_id]
     if not found:
-        raise NotFound
+        raise NotFound(NOT_FOUND)
     delivery = found[0]
     item = _item(session, delivery)
     dossier = _dossier(session, delivery)

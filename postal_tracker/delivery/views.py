@@ -21,13 +21,13 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
+from flask_login import login_required
 from sqlmodel import col, select
 from wtforms.fields.choices import SelectChoice
 
 from postal_tracker import db
 from postal_tracker.auth.models import Role, User
+from postal_tracker.clock import VN_TZ
 from postal_tracker.config import Settings
 from postal_tracker.custody.errors import LedgerError
 from postal_tracker.delivery import proof_images, queries, routes, routes_csv, service
@@ -41,7 +41,6 @@ from postal_tracker.delivery.forms import (
     ImportForm,
     ProofForm,
     RouteForm,
-    message,
 )
 from postal_tracker.delivery.models import (
     Delivery,
@@ -51,17 +50,14 @@ from postal_tracker.delivery.models import (
     Relation,
 )
 from postal_tracker.delivery.run_list_pdf import SlipData, render_delivery_slip, render_run_list
+from postal_tracker.errors import REQUIRED, DomainError, NotFound
 from postal_tracker.intake.models import Dossier
 from postal_tracker.units.models import Unit, UnitKind
-from postal_tracker.workdays import VN_TZ
+from postal_tracker.web.refusals import show_on_form
+from postal_tracker.web.staff import current_staff
 
 bp = Blueprint("delivery", __name__, url_prefix="/delivery")
 ROUTE_KEEPERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
-
-
-def _user() -> User:
-    user: User = current_user._get_current_object()
-    return user
 
 
 def _settings() -> Settings:
@@ -74,7 +70,7 @@ def _today() -> date:
 
 
 def _need(*roles: Role) -> User:
-    user = _user()
+    user = current_staff()
     if user.role not in roles:
         abort(404)
     return user
@@ -85,15 +81,6 @@ def _day(raw: str | None) -> date:
         return date.fromisoformat(raw or "")
     except ValueError:
         return _today()
-
-
-def _refuse(form: FlaskForm, field: str, code: str) -> None:
-    target = getattr(form, field, None)
-    text = str(message(field, code))
-    if target is not None and field not in ("delivery", "item"):
-        target.errors = [*target.errors, text]
-    else:
-        form.form_errors.append(text)
 
 
 # -- routes -----------------------------------------------------------------
@@ -120,8 +107,8 @@ def route_list() -> ResponseReturnValue:
             )
             try:
                 routes.save_route(session, routes.check_route(session, raw))
-            except routes.RouteError as exc:
-                _refuse(form, exc.field, exc.code)
+            except DomainError as exc:
+                show_on_form(form, exc)
             else:
                 flash(_("Route saved."), "success")
                 return redirect(url_for("delivery.route_list"))
@@ -187,7 +174,6 @@ def route_import() -> ResponseReturnValue:
         weekdays=WEEKDAY_LABELS,
         chosen_days=[],
         report=report,
-        message=message,
     ), status
 
 
@@ -243,9 +229,9 @@ def start() -> ResponseReturnValue:
         flash(_("A run can only be started on its own day."), "error")
         return redirect(url_for("delivery.run", day=day.isoformat()))
     try:
-        started = service.start_run(db.session(), user, day, _settings())
-    except (service.DeliveryError, LedgerError):
-        db.session().rollback()
+        with db.undone_on_error() as session:
+            started = service.start_run(session, user, day, _settings())
+    except (DomainError, LedgerError):
         flash(_("The run could not be started; reload and try again."), "error")
         return redirect(url_for("delivery.run", day=day.isoformat()))
     flash(
@@ -296,7 +282,7 @@ def proof(delivery_id: int) -> ResponseReturnValue:
     try:
         relation = Relation(form.relation.data)
     except ValueError:
-        _refuse(form, "relation", "required")
+        show_on_form(form, DomainError(REQUIRED, field="relation"))
         return page(422)
     photo = _read_upload(form.photo.data, proof_images.MAX_PHOTO_BYTES + 1)
     try:
@@ -316,14 +302,11 @@ def proof(delivery_id: int) -> ResponseReturnValue:
             ),
             _settings(),
         )
-    except service.DeliveryError as exc:
-        _refuse(form, exc.field, exc.code)
-        return page(422)
-    except proof_images.ImageRefused as exc:
-        _refuse(form, "photo" if exc.code.startswith("photo") else "signature", exc.code)
-        return page(422)
-    except service.NotFound:
+    except NotFound:
         abort(404)
+    except DomainError as exc:
+        show_on_form(form, exc)
+        return page(exc.status)
     flash(_("Delivered. The delivery slip is ready."), "success")
     return redirect(url_for("delivery.run", day=_today().isoformat()))
 
@@ -342,11 +325,11 @@ def failed(delivery_id: int) -> ResponseReturnValue:
     try:
         reason = FailureReason(form.reason.data)
     except ValueError:
-        _refuse(form, "reason", "required")
+        show_on_form(form, DomainError(REQUIRED, field="reason"))
     try:
         action = FailureAction(form.action.data)
     except ValueError:
-        _refuse(form, "action", "required")
+        show_on_form(form, DomainError(REQUIRED, field="action"))
     if form.form_errors or form.reason.errors or form.action.errors:
         return page(422)
     try:
@@ -360,11 +343,11 @@ def failed(delivery_id: int) -> ResponseReturnValue:
             _today(),
             _settings(),
         )
-    except service.DeliveryError as exc:
-        _refuse(form, exc.field, exc.code)
-        return page(422)
-    except service.NotFound:
+    except NotFound:
         abort(404)
+    except DomainError as exc:
+        show_on_form(form, exc)
+        return page(exc.status)
     if outcome.next_attempt is not None:
         flash(
             _(
@@ -381,7 +364,7 @@ def failed(delivery_id: int) -> ResponseReturnValue:
 @bp.get("/<int:delivery_id>/slip.pdf")
 @login_required
 def slip(delivery_id: int) -> ResponseReturnValue:
-    user = _user()
+    user = current_staff()
     session = db.session()
     delivery = session.get(Delivery, delivery_id)
     if delivery is None or delivery.status is not DeliveryStatus.DELIVERED:
@@ -441,11 +424,11 @@ def confirm_return(delivery_id: int) -> ResponseReturnValue:
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        service.confirm_return(db.session(), user, delivery_id)
-    except service.NotFound:
+        with db.undone_on_error() as session:
+            service.confirm_return(session, user, delivery_id)
+    except NotFound:
         abort(404)
-    except (service.DeliveryError, LedgerError):
-        db.session().rollback()
+    except (DomainError, LedgerError):
         flash(_("This result moved meanwhile; nothing was recorded."), "error")
         return redirect(url_for("delivery.returns"))
     flash(_("Result taken back by the agency."), "success")

@@ -38,9 +38,11 @@ from wtforms.validators import (
 )
 
 from postal_tracker import s10
-from postal_tracker.delivery.proof_images import ImageRefused, signature_png
+from postal_tracker.delivery.proof_images import signature_png
+from postal_tracker.errors import DomainError
 from postal_tracker.intake.models import DeliveryPreference
 from postal_tracker.phones import InvalidPhone, parse_vn_phone
+from postal_tracker.web.refusals import translated
 
 MAX_DOCUMENTS = 50
 MAX_COUNT = 9999
@@ -214,7 +216,7 @@ class IntakeForm(FlaskForm):
         if field.data:
             try:
                 self.sender_signature_png = signature_png(field.data)
-            except ImageRefused:
+            except DomainError:
                 message = _l("The signature could not be read; clear it and ask for it again.")
                 raise ValidationError(message) from None
 
@@ -230,10 +232,8 @@ class IntakeForm(FlaskForm):
         # the service stores it in E.164.
         try:
             parse_vn_phone(field.data or "")
-        except InvalidPhone:
-            raise ValidationError(
-                _l("Enter a valid Vietnamese phone number, e.g. 0912 345 678.")
-            ) from None
+        except InvalidPhone as exc:
+            raise ValidationError(translated(exc)) from None
 
     def validate_sender_id_number(self, field: Field) -> None:
         value = id_number(field.data or "")

@@ -14,6 +14,7 @@ from postal_tracker.custody.codes import allocate_tracking_code
 from postal_tracker.custody.ledger import open_item
 from postal_tracker.custody.models import CustodyEvent, Item, ItemKind
 from postal_tracker.custody.rules import Actor, EventKind
+from postal_tracker.errors import N_, DomainError
 from postal_tracker.intake.models import DeliveryPreference, Dossier, DossierDocument
 from postal_tracker.phones import InvalidPhone, parse_vn_phone
 from postal_tracker.slips.issuing import IntakeFacts, SlipIssuer, issue_intake_slip
@@ -55,15 +56,6 @@ class IntakeRecord:
     sender_signature_png: bytes | None = None  # drawn on screen, checked by the form
 
 
-class IntakeError(ValueError):
-    """A field is wrong in a way only the database can tell (e.g. the agency)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
 def take_in(
     session: Session,
     actor: Actor,
@@ -79,16 +71,16 @@ def take_in(
     ``issuer``, also the signed intake slip, whose hash the event records."""
     agency = session.get(Unit, record.agency_id)
     if agency is None or agency.kind is not UnitKind.AGENCY or not agency.active:
-        raise IntakeError("agency_id", "The resolving agency must be an agency.")
+        raise DomainError(N_("Choose an agency from the list."), field="agency_id")
     if record.intake_unit_id not in actor.unit_ids:
-        raise IntakeError("intake_unit_id", "You do not belong to this office.")
+        raise DomainError(N_("Choose one of your offices."), field="intake_unit_id")
     if not record.documents:
-        raise IntakeError("documents", "List at least one document.")
+        raise DomainError(N_("List at least one document."), field="documents")
     try:
         # Stored in E.164 whoever calls, so that a search finds it however typed.
         phone = parse_vn_phone(record.sender_phone)
-    except InvalidPhone:
-        raise IntakeError("sender_phone", "Not a Vietnamese phone number.") from None
+    except InvalidPhone as exc:
+        raise DomainError(exc.message, field="sender_phone", code=exc.code) from None
     dossier = Dossier(
         sender_name=record.sender_name.strip(),
         sender_phone=phone,
@@ -129,7 +121,9 @@ def take_in(
         # A pre-printed label scanned at intake: its code must be one we reserved.
         code = claim_reserved_code(session, record.label_code)
         if code is None:
-            raise IntakeError("label_code", "This label is not one of ours, or is already used.")
+            raise DomainError(
+                N_("This label is not one of ours, or it is already used."), field="label_code"
+            )
     else:
         code = allocate_tracking_code(session, tracking_prefix, tracking_country)
     item = Item(tracking_code=code, dossier_id=_id(dossier), kind=ItemKind.DOSSIER)

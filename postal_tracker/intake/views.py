@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import StringField
@@ -22,15 +20,15 @@ from postal_tracker import db
 from postal_tracker.auth.models import Role, User
 from postal_tracker.auth.scope import visible_dossier
 from postal_tracker.auth.service import actor_for, units_of
+from postal_tracker.clock import VN_TZ, page_device_time
 from postal_tracker.config import Settings
 from postal_tracker.custody.errors import IdempotencyMismatch
-from postal_tracker.custody.ledger import MAX_CLOCK_AHEAD
+from postal_tracker.errors import DomainError
 from postal_tracker.intake import queries
 from postal_tracker.intake.forms import IntakeForm, id_number, seal_number
 from postal_tracker.intake.models import DeliveryPreference, Dossier
 from postal_tracker.intake.service import (
     DocumentLine,
-    IntakeError,
     IntakeRecord,
     earlier_use,
     take_in,
@@ -39,15 +37,11 @@ from postal_tracker.phones import mask_phone, national
 from postal_tracker.slips.issuing import SlipIssuer
 from postal_tracker.slips.views import intake_slip_of
 from postal_tracker.units.service import agencies
+from postal_tracker.web.refusals import show_on_form
+from postal_tracker.web.staff import current_staff
 
 bp = Blueprint("dossiers", __name__, url_prefix="/dossiers")
-VN_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
 INTAKE_ROLES = frozenset({Role.COMMUNE_OFFICER, Role.POSTAL_WORKER})
-
-
-def _user() -> User:
-    user: User = current_user._get_current_object()
-    return user
 
 
 class SearchForm(FlaskForm):
@@ -62,26 +56,16 @@ def index() -> ResponseReturnValue:
     # Search is a POST: a name or phone number must never end up in a URL.
     form = SearchForm()
     query = (form.q.data or "") if form.validate_on_submit() else ""
-    rows = queries.search_dossiers(db.session(), _user(), query)
+    rows = queries.search_dossiers(db.session(), current_staff(), query)
     return render_template(
         "dossiers/index.html", form=form, rows=rows, query=query, mask_phone=mask_phone
     )
 
 
-# Messages for what only the database can tell, by the field they belong to.
-_INTAKE_ERRORS = {
-    "agency_id": _l("Choose an agency from the list."),
-    "intake_unit_id": _l("Choose one of your offices."),
-    "documents": _l("List at least one document."),
-    "sender_phone": _l("Enter a valid Vietnamese phone number, e.g. 0912 345 678."),
-    "label_code": _l("This label is not one of ours, or it is already used."),
-}
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new() -> ResponseReturnValue:
-    user = _user()
+    user = current_staff()
     if user.role not in INTAKE_ROLES:
         abort(404)
     session = db.session()
@@ -98,25 +82,23 @@ def new() -> ResponseReturnValue:
         return earlier
     settings: Settings = current_app.config["SETTINGS"]
     try:
-        dossier, item = take_in(
-            session,
-            actor_for(session, user, form.intake_unit_id.data),
-            _record(form),
-            client_id=client_id,
-            device_time=_device_time(form.device_time.data),
-            tracking_prefix=settings.tracking_prefix,
-            tracking_country=settings.tracking_country,
-            issuer=SlipIssuer.from_settings(settings, lang=str(get_locale())),
-        )
-    except IntakeError as exc:
-        field = getattr(form, exc.field, None)
-        if field is not None:
-            field.errors = [*field.errors, str(_INTAKE_ERRORS.get(exc.field, exc.message))]
-        return _intake_page(form, 422)
+        with db.undone_on_error():
+            dossier, item = take_in(
+                session,
+                actor_for(session, user, form.intake_unit_id.data),
+                _record(form),
+                client_id=client_id,
+                device_time=page_device_time(form.device_time.data),
+                tracking_prefix=settings.tracking_prefix,
+                tracking_country=settings.tracking_country,
+                issuer=SlipIssuer.from_settings(settings, lang=str(get_locale())),
+            )
+    except DomainError as exc:
+        show_on_form(form, exc)
+        return _intake_page(form, exc.status)
     except IdempotencyMismatch:
-        # The same form raced itself (two taps on PostgreSQL): drop this
-        # attempt's rows and show what the first one saved.
-        session.rollback()
+        # The same form raced itself (two taps on PostgreSQL): this attempt's
+        # rows are gone; show what the first one saved.
         return _earlier_use(form, session, client_id, user) or _intake_page(form, 422)
     flash(_("Dossier saved. Tracking code: %(code)s", code=item.tracking_code), "success")
     return redirect(url_for("dossiers.show", dossier_id=dossier.id))
@@ -156,7 +138,7 @@ def _earlier_use(
 @login_required
 def show(dossier_id: int) -> ResponseReturnValue:
     session = db.session()
-    dossier = visible_dossier(session, _user(), dossier_id)
+    dossier = visible_dossier(session, current_staff(), dossier_id)
     if dossier is None:
         abort(404)
     return render_template(
@@ -167,7 +149,7 @@ def show(dossier_id: int) -> ResponseReturnValue:
         timeline=queries.timeline(session, dossier),
         slip=intake_slip_of(_id_of(dossier)),
         phone=national(dossier.sender_phone),
-        vn_time=VN_TIME,
+        vn_time=VN_TZ,
     )
 
 
@@ -216,21 +198,3 @@ def _client_id(raw: str | None) -> str:
     except ValueError:
         # An old page without a client id still saves, once.
         return str(uuid.uuid4())
-
-
-def _device_time(raw: str | None) -> datetime:
-    """The time on the officer's device, sent by the page with its UTC offset;
-    the server's clock in Vietnam's time zone when the page could not."""
-    if raw:
-        try:
-            value = datetime.fromisoformat(raw)
-        except ValueError:
-            value = None
-        # A clock far ahead is wrong, not early: keep the server's time then.
-        if value is not None and value.tzinfo is not None and value <= _latest_device_time():
-            return value
-    return datetime.now(VN_TIME)
-
-
-def _latest_device_time() -> datetime:
-    return datetime.now(VN_TIME) + MAX_CLOCK_AHEAD

@@ -8,23 +8,22 @@ the first answer again (200), the same id with other content 422.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated, Any
 
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from postal_tracker import db
-from postal_tracker.api.schemas import Strict
+from postal_tracker.api.schemas import DeviceTime, Strict
 from postal_tracker.api.views import ApiError, api_user, parse_body
 from postal_tracker.auth.models import User
 from postal_tracker.auth.service import units_of
 from postal_tracker.custody.errors import LedgerError
+from postal_tracker.errors import DomainError
 from postal_tracker.extensions import csrf
 from postal_tracker.manifests import service
 from postal_tracker.manifests.models import Manifest
-from postal_tracker.manifests.service import ManifestError
 from postal_tracker.slips.issuing import SlipIssuer
 
 bp = Blueprint("manifests_api", __name__, url_prefix="/api/v1/manifests")
@@ -35,12 +34,6 @@ ClientId = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0
 _PLAIN = r"^[^\x00-\x1f\x7f]*$"
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=_PLAIN)]
 REFERENCE = re.compile(r"BK-[A-Z0-9]{8}")
-
-
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("must include the UTC offset, e.g. 2026-11-27T08:30:00+07:00")
-    return value
 
 
 class ManifestCreate(Strict):
@@ -55,19 +48,15 @@ class ManifestItemAdd(Strict):
 
 class ManifestOffer(Strict):
     client_id: ClientId
-    device_time: datetime
+    device_time: DeviceTime
     receiver_username: Annotated[str, Field(default="", max_length=64, pattern=_PLAIN)]
     receiver_unit_code: Annotated[str, Field(default="", max_length=32, pattern=_PLAIN)]
-
-    _device_time = field_validator("device_time")(_aware)
 
 
 class ManifestReceipt(Strict):
     client_id: ClientId
-    device_time: datetime
+    device_time: DeviceTime
     codes: Annotated[list[Code], Field(max_length=service.MAX_ITEMS * 2)]
-
-    _device_time = field_validator("device_time")(_aware)
 
 
 REQUEST_MODELS = (ManifestCreate, ManifestItemAdd, ManifestOffer, ManifestReceipt)
@@ -81,11 +70,11 @@ def _api_error(exc: ApiError) -> ResponseReturnValue:
     return jsonify(error=body), exc.status
 
 
-@bp.errorhandler(ManifestError)
-def _manifest_error(exc: ManifestError) -> ResponseReturnValue:
-    body: dict[str, Any] = {"code": exc.code, "message": exc.message}
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError) -> ResponseReturnValue:
+    body: dict[str, Any] = {"code": exc.code, "message": exc.untranslated()}
     if exc.field:
-        body["fields"] = {exc.field: exc.message}
+        body["fields"] = {exc.field: exc.untranslated()}
     return jsonify(error=body), exc.status
 
 

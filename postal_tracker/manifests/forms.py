@@ -46,28 +46,3 @@ class ReceiveForm(FlaskForm):
         _l("Scanned codes, one per line"),
         validators=[Length(max=20_000, message=_l("Too many codes at once."))],
     )
-
-
-# What the service refuses, by its stable code, in the user's language.
-MESSAGES = {
-    "check_digit": _l("The check digit does not match: the code was mistyped or misread."),
-    "format": _l("Not a tracking code (e.g. HC123456785VN)."),
-    "not_held": _l("You do not hold an item with this code."),
-    "disputed": _l("This item is disputed; a supervisor must resolve it first."),
-    "closed": _l("This item's journey has ended."),
-    "in_other_manifest": _l("This item is already in another open manifest."),
-    "full": _l("This manifest is full; start another."),
-    "not_listed": _l("This item is not in the manifest."),
-    "not_open": _l("This manifest was already handed over; it cannot change."),
-    "not_giver": _l("Only the giver changes a manifest."),
-    "receiver": _l("No such person."),
-    "receiver_unit": _l("No such office."),
-    "no_receiver": _l("Name the person or the office who receives."),
-    "self": _l("You cannot hand items to yourself."),
-    "empty": _l("Scan at least one item."),
-    "not_receiver": _l("Only the receiver scans this manifest in."),
-    "not_offered": _l("This manifest is not waiting for receipt."),
-    "already_received": _l("This manifest was already received."),
-    "unit": _l("Choose one of your offices."),
-    "role": _l("Your role does not hand items over."),
-}

@@ -28,6 +28,7 @@ from postal_tracker.custody.ledger import Scan
 from postal_tracker.custody.models import Alert, Item
 from postal_tracker.custody.rules import HANDLING_ROLES, TERMINAL, Actor, EventKind, Party, Phase
 from postal_tracker.db import utcnow
+from postal_tracker.errors import N_, Conflict, DomainError, Forbidden
 from postal_tracker.manifests.models import (
     Manifest,
     ManifestCheck,
@@ -45,15 +46,7 @@ MAX_ITEMS = 500
 _REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L to misread
 
 
-class ManifestError(Exception):
-    """A request about a manifest that cannot be done; nothing was written.
-
-    ``code`` is stable (pages and the API translate it), ``field`` names the
-    input that is wrong, if one is."""
-
-    def __init__(self, code: str, message: str, *, field: str | None = None, status: int = 422):
-        super().__init__(message)
-        self.code, self.message, self.field, self.status = code, message, field, status
+SCAN_ONE = N_("Scan at least one item.")
 
 
 @dataclass(frozen=True)
@@ -179,10 +172,10 @@ def create_manifest(
             raise IdempotencyMismatch("This client id was already used.")
         return earlier
     if user.role not in HANDLING_ROLES:
-        raise ManifestError("role", "Your role does not hand items over.", status=403)
+        raise Forbidden(N_("Your role does not hand items over."), code="role")
     units = unit_ids_of(session, user)
     if unit_id is not None and unit_id not in units:
-        raise ManifestError("unit", "Choose one of your offices.", field="unit_id")
+        raise DomainError(N_("Choose one of your offices."), field="unit_id", code="unit")
     assert user.id is not None
     manifest = Manifest(
         reference=_new_reference(session),
@@ -208,15 +201,7 @@ def parse_code(text: str, field: str = "code") -> str:
     try:
         return s10.validate(text)
     except s10.InvalidTrackingCode as exc:
-        if exc.reason == "check_digit":
-            raise ManifestError(
-                "check_digit",
-                "The check digit does not match: the code was mistyped or misread.",
-                field=field,
-            ) from None
-        raise ManifestError(
-            "format", "Not a tracking code (e.g. HC123456785VN).", field=field
-        ) from None
+        raise DomainError(exc.message, field=field, code=exc.code) from None
 
 
 def add_item(session: Session, user: User, manifest: Manifest, text: str) -> ManifestLine:
@@ -230,25 +215,29 @@ def add_item(session: Session, user: User, manifest: Manifest, text: str) -> Man
     state = ledger.state_of(item) if item is not None else None
     if state is None or state.custodian is None or not state.custodian.includes(actor):
         # Unknown and not-yours read the same: nobody learns what exists elsewhere.
-        raise ManifestError("not_held", "You do not hold an item with this code.", field="code")
+        raise DomainError(
+            N_("You do not hold an item with this code."), field="code", code="not_held"
+        )
     assert item is not None and item.id is not None and manifest.id is not None
     if item.disputed:
-        raise ManifestError(
-            "disputed", "This item is disputed; a supervisor must resolve it first.", field="code"
+        raise DomainError(
+            N_("This item is disputed; a supervisor must resolve it first."),
+            field="code",
+            code="disputed",
         )
     if item.phase in TERMINAL:
-        raise ManifestError("closed", "This item's journey has ended.", field="code")
+        raise DomainError(N_("This item's journey has ended."), field="code", code="closed")
     other = _open_line_of(session, item.id)
     if other is not None:
         if other.manifest_id == manifest.id:
             return other
-        raise ManifestError(
-            "in_other_manifest", "This item is already in another open manifest.", field="code"
+        raise DomainError(
+            N_("This item is already in another open manifest."),
+            field="code",
+            code="in_other_manifest",
         )
     if len(listed_items(session, manifest)) >= MAX_ITEMS:
-        raise ManifestError(
-            "full", f"A manifest holds at most {MAX_ITEMS} items; start another.", field="code"
-        )
+        raise DomainError(N_("This manifest is full; start another."), field="code", code="full")
     line = ManifestLine(manifest_id=manifest.id, item_id=item.id)
     session.add(line)
     session.flush()
@@ -278,15 +267,15 @@ def remove_item(session: Session, user: User, manifest: Manifest, text: str) -> 
             line.removed_at = utcnow()
             session.flush()
             return
-    raise ManifestError("not_listed", "This item is not in the manifest.", field="code")
+    raise DomainError(N_("This item is not in the manifest."), field="code", code="not_listed")
 
 
 def _need_open_by(user: User, manifest: Manifest) -> None:
     if manifest.giver_user_id != user.id:
-        raise ManifestError("not_giver", "Only the giver changes a manifest.", status=403)
+        raise Forbidden(N_("Only the giver changes a manifest."), code="not_giver")
     if manifest.status is not ManifestStatus.OPEN:
-        raise ManifestError(
-            "not_open", "This manifest was already handed over; it cannot change.", status=409
+        raise Conflict(
+            N_("This manifest was already handed over; it cannot change."), code="not_open"
         )
 
 
@@ -302,16 +291,18 @@ def find_receiver(session: Session, username: str, unit_code: str) -> Receiver:
     if username.strip():
         person = find_user(session, username)
         if person is None or not person.active or person.role not in HANDLING_ROLES:
-            raise ManifestError("receiver", "No such person.", field="receiver_username")
+            raise DomainError(N_("No such person."), field="receiver_username", code="receiver")
         user_id = person.id
     if unit_code.strip():
         unit = session.scalars(select(Unit).where(Unit.code == unit_code.strip())).first()
         if unit is None or not unit.active:
-            raise ManifestError("receiver_unit", "No such office.", field="receiver_unit")
+            raise DomainError(N_("No such office."), field="receiver_unit", code="receiver_unit")
         unit_id, is_agency = unit.id, unit.kind is UnitKind.AGENCY
     if user_id is None and unit_id is None:
-        raise ManifestError(
-            "no_receiver", "Name the person or the office who receives.", field="receiver_username"
+        raise DomainError(
+            N_("Name the person or the office who receives."),
+            field="receiver_username",
+            code="no_receiver",
         )
     return Receiver(user_id, unit_id, is_agency)
 
@@ -344,10 +335,12 @@ def offer_manifest(
         raise IdempotencyMismatch("This client id was already used.")
     actor = actor_for(session, user, manifest.giver_unit_id)
     if Party(receiver.user_id, receiver.unit_id).includes(actor):
-        raise ManifestError("self", "You cannot hand items to yourself.", field="receiver_username")
+        raise DomainError(
+            N_("You cannot hand items to yourself."), field="receiver_username", code="self"
+        )
     lines = listed_items(session, manifest)
     if not lines:
-        raise ManifestError("empty", "Add at least one item first.", field="code")
+        raise DomainError(SCAN_ONE, field="code", code="empty")
     _lock(session, [item for _, item in lines])
     manifest.receiver_user_id = receiver.user_id
     manifest.receiver_unit_id = receiver.unit_id
@@ -414,7 +407,7 @@ def receipt_digest(user: User, codes: Sequence[str]) -> str:
 def parse_codes(texts: Sequence[str]) -> list[str]:
     """Scanned codes, each checked; errors name the position (``codes.3``)."""
     if not [t for t in texts if t.strip()]:
-        raise ManifestError("empty", "Scan at least one item.", field="codes")
+        raise DomainError(SCAN_ONE, field="codes", code="empty")
     codes = []
     for n, text in enumerate(texts):
         if text.strip():
@@ -447,15 +440,13 @@ def receive_manifest(
             )
         return _reconciliation(session, manifest, replayed=True)
     if not is_receiver(session, user, manifest):
-        raise ManifestError("not_receiver", "Only the receiver scans this manifest in.", status=403)
+        raise Forbidden(N_("Only the receiver scans this manifest in."), code="not_receiver")
     if manifest.status is not ManifestStatus.OFFERED:
-        raise ManifestError(
-            "not_offered" if manifest.status is ManifestStatus.OPEN else "already_received",
-            "This manifest is not waiting for receipt.",
-            status=409,
-        )
+        if manifest.status is ManifestStatus.OPEN:
+            raise Conflict(N_("This manifest is not waiting for receipt."), code="not_offered")
+        raise Conflict(N_("This manifest was already received."), code="already_received")
     if not codes:
-        raise ManifestError("empty", "Scan at least one item.", field="codes")
+        raise DomainError(SCAN_ONE, field="codes", code="empty")
     if session.scalars(select(Manifest.id).where(Manifest.receipt_client_id == client_id)).first():
         raise IdempotencyMismatch("This client id was already used.")
     actor = actor_for(session, user, manifest.receiver_unit_id)

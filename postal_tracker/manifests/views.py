@@ -4,8 +4,6 @@ see its reconciliation. Manifests outside one's part answer 404."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -21,74 +19,52 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlmodel import col, select
 from wtforms.fields.choices import SelectChoice
 
 from postal_tracker import db
 from postal_tracker.auth.models import User
 from postal_tracker.auth.service import units_of
+from postal_tracker.clock import page_device_time
 from postal_tracker.config import Settings
 from postal_tracker.custody.errors import IdempotencyMismatch, LedgerError
-from postal_tracker.custody.ledger import MAX_CLOCK_AHEAD
 from postal_tracker.custody.rules import HANDLING_ROLES
+from postal_tracker.errors import DomainError
 from postal_tracker.manifests import service
 from postal_tracker.manifests.api import REFERENCE
 from postal_tracker.manifests.forms import (
-    MESSAGES,
     ItemForm,
     NewManifestForm,
     OfferForm,
     ReceiveForm,
 )
 from postal_tracker.manifests.models import Manifest, ManifestStatus
-from postal_tracker.manifests.service import ManifestError, Reconciliation
+from postal_tracker.manifests.service import Reconciliation
 from postal_tracker.slips.issuing import SlipIssuer, copy_of
 from postal_tracker.slips.models import IssuedSlip
 from postal_tracker.units.models import AREA_KINDS, Unit
+from postal_tracker.web.refusals import translated
+from postal_tracker.web.staff import current_staff
 
 bp = Blueprint("manifests", __name__, url_prefix="/manifests")
-VN_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def _user() -> User:
-    user: User = current_user._get_current_object()
-    return user
 
 
 def _visible(reference: str) -> Manifest:
     if not REFERENCE.fullmatch(reference.strip().upper()):
         abort(404)
-    manifest = service.visible_manifest(db.session(), _user(), reference)
+    manifest = service.visible_manifest(db.session(), current_staff(), reference)
     if manifest is None:
         abort(404)
     return manifest
 
 
-def _message(exc: ManifestError | LedgerError) -> str:
-    if isinstance(exc, ManifestError) and exc.code in MESSAGES:
-        return str(MESSAGES[exc.code])
+def _message(exc: DomainError | LedgerError) -> str:
+    if isinstance(exc, DomainError):
+        return translated(exc)
     if isinstance(exc, IdempotencyMismatch):
         return str(_("This form was already sent with other content; nothing was recorded."))
     return str(_("The custody rules refused this: %(reason)s", reason=exc.message))
-
-
-def _device_time(raw: str | None) -> datetime:
-    """The time on the person's device, sent by the page with its UTC offset;
-    the server's clock in Vietnam's time when the page could not send it."""
-    if raw:
-        try:
-            value = datetime.fromisoformat(raw)
-        except ValueError:
-            value = None
-        # A clock far ahead is wrong, not early: keep the server's time then.
-        if (
-            value is not None
-            and value.tzinfo is not None
-            and value <= datetime.now(VN_TIME) + MAX_CLOCK_AHEAD
-        ):
-            return value
-    return datetime.now(VN_TIME)
 
 
 def _fresh_id() -> str:
@@ -99,7 +75,7 @@ def _fresh_id() -> str:
 @login_required
 def index() -> ResponseReturnValue:
     session = db.session()
-    user = _user()
+    user = current_staff()
     giving, incoming = service.manifests_of(session, user)
     form = NewManifestForm()
     form.client_id.data = _fresh_id()
@@ -116,7 +92,7 @@ def index() -> ResponseReturnValue:
 @bp.post("/new")
 @login_required
 def new() -> ResponseReturnValue:
-    user = _user()
+    user = current_staff()
     if user.role not in HANDLING_ROLES:
         abort(404)
     form = NewManifestForm()
@@ -131,7 +107,7 @@ def new() -> ResponseReturnValue:
             unit_id=form.unit_id.data or None,
             note=form.note.data or "",
         )
-    except (ManifestError, LedgerError) as exc:
+    except (DomainError, LedgerError) as exc:
         flash(_message(exc), "error")
         return redirect(url_for("manifests.index"))
     return redirect(url_for("manifests.show", reference=manifest.reference))
@@ -161,7 +137,7 @@ def _show(
     status: int = 200,
 ) -> ResponseReturnValue:
     session = db.session()
-    user = _user()
+    user = current_staff()
     item_form = item_form or ItemForm(formdata=None)
     return (
         render_template(
@@ -210,8 +186,8 @@ def add_item(reference: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _show(manifest, item_form=form, status=422)
     try:
-        service.add_item(db.session(), _user(), manifest, form.code.data or "")
-    except ManifestError as exc:
+        service.add_item(db.session(), current_staff(), manifest, form.code.data or "")
+    except DomainError as exc:
         form.code.errors = [_message(exc)]
         return _show(manifest, item_form=form, status=exc.status)
     flash(_("Added %(code)s.", code=(form.code.data or "").strip().upper()), "success")
@@ -225,9 +201,9 @@ def remove_item(reference: str) -> ResponseReturnValue:
     form = ItemForm()
     if form.validate_on_submit():
         try:
-            service.remove_item(db.session(), _user(), manifest, form.code.data or "")
+            service.remove_item(db.session(), current_staff(), manifest, form.code.data or "")
             flash(_("Removed %(code)s.", code=(form.code.data or "").strip().upper()), "success")
-        except ManifestError as exc:
+        except DomainError as exc:
             flash(_message(exc), "error")
             return _show(manifest, status=exc.status)
     return redirect(url_for("manifests.show", reference=manifest.reference))
@@ -240,22 +216,23 @@ def offer(reference: str) -> ResponseReturnValue:
     form = _offer_form(OfferForm())
     if not form.validate_on_submit() or not form.client_id.data:
         return _show(manifest, offer_form=form, status=422)
-    session = db.session()
     try:
-        receiver = service.find_receiver(
-            session, form.receiver_username.data or "", form.receiver_unit.data or ""
-        )
-        service.offer_manifest(
-            session,
-            _user(),
-            manifest,
-            receiver,
-            client_id=form.client_id.data[:64],
-            device_time=_device_time(form.device_time.data),
-            issuer=SlipIssuer.from_settings(current_app.config["SETTINGS"], lang=str(get_locale())),
-        )
-    except (ManifestError, LedgerError) as exc:
-        session.rollback()
+        with db.undone_on_error() as session:
+            receiver = service.find_receiver(
+                session, form.receiver_username.data or "", form.receiver_unit.data or ""
+            )
+            service.offer_manifest(
+                session,
+                current_staff(),
+                manifest,
+                receiver,
+                client_id=form.client_id.data[:64],
+                device_time=page_device_time(form.device_time.data),
+                issuer=SlipIssuer.from_settings(
+                    current_app.config["SETTINGS"], lang=str(get_locale())
+                ),
+            )
+    except (DomainError, LedgerError) as exc:
         manifest = _visible(reference)
         field = getattr(exc, "field", None)
         target = form.receiver_unit if field == "receiver_unit" else form.receiver_username
@@ -310,7 +287,7 @@ def _pdf(reference: str, slip: IssuedSlip) -> ResponseReturnValue:
 def receive(reference: str) -> ResponseReturnValue:
     manifest = _visible(reference)
     session = db.session()
-    user = _user()
+    user = current_staff()
     if manifest.status is ManifestStatus.RECEIVED:
         return redirect(url_for("manifests.show", reference=manifest.reference))
     if manifest.status is not ManifestStatus.OFFERED or not service.is_receiver(
@@ -325,23 +302,23 @@ def receive(reference: str) -> ResponseReturnValue:
         return _receive_page(manifest, form, 200 if request.method == "GET" else 422)
     texts = (form.codes.data or "").split()
     try:
-        codes = service.parse_codes(texts)
-        result = service.receive_manifest(
-            session,
-            user,
-            manifest,
-            codes,
-            client_id=(form.client_id.data or _fresh_id())[:64],
-            device_time=_device_time(form.device_time.data),
-        )
-    except (ManifestError, LedgerError) as exc:
-        session.rollback()
+        with db.undone_on_error():
+            codes = service.parse_codes(texts)
+            result = service.receive_manifest(
+                session,
+                user,
+                manifest,
+                codes,
+                client_id=(form.client_id.data or _fresh_id())[:64],
+                device_time=page_device_time(form.device_time.data),
+            )
+    except (DomainError, LedgerError) as exc:
         form.codes.errors = [_message(exc) + _which(exc, texts)]
         return _receive_page(_visible(reference), form, 422)
     return _result_page(manifest, result)
 
 
-def _which(exc: ManifestError | LedgerError, texts: list[str]) -> str:
+def _which(exc: DomainError | LedgerError, texts: list[str]) -> str:
     """The code a per-code error is about, so the person can find it."""
     field = getattr(exc, "field", None) or ""
     if field.startswith("codes."):

@@ -20,7 +20,7 @@ from postal_tracker.custody.models import CustodyEvent, Item, ItemKind
 from postal_tracker.custody.rules import EventKind, Phase
 from postal_tracker.delivery.scheduling import open_delivery
 from postal_tracker.intake.models import Dossier
-from postal_tracker.slips.views import mask_name
+from postal_tracker.masking import mask_name
 from postal_tracker.units.models import Unit
 
 DIGITS = re.compile(r"\d{4}")

@@ -9,20 +9,24 @@ import warnings
 import zxingcpp
 from PIL import Image, UnidentifiedImageError
 
+from postal_tracker.errors import N_, DomainError
+
 # A phone photo is a few megapixels; anything far larger is not a photo.
 MAX_PIXELS = 40_000_000
 # Decoding is faster and no worse on a downscaled copy of a big photo.
 DECODE_SIDE = 1600
 
 
-class NotAnImage(ValueError):
-    """The bytes are not a picture we can read."""
+def _not_an_image() -> DomainError:
+    return DomainError(
+        N_("This file is not a picture we can read."), field="photo", code="not_an_image"
+    )
 
 
 def decode_photo(data: bytes) -> list[str]:
     """The texts of the codes found in the picture ``data``, best first.
 
-    Raises :class:`NotAnImage` when ``data`` is not a readable image.
+    Raises a :class:`DomainError` when ``data`` is not a readable image.
     """
     try:
         with warnings.catch_warnings():
@@ -30,12 +34,12 @@ def decode_photo(data: bytes) -> list[str]:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
             if image.width * image.height > MAX_PIXELS:
-                raise NotAnImage("too many pixels")
+                raise _not_an_image()
             image.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombWarning) as exc:
-        raise NotAnImage(str(exc)) from None
-    except Image.DecompressionBombError as exc:
-        raise NotAnImage(str(exc)) from None
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombWarning):
+        raise _not_an_image() from None
+    except Image.DecompressionBombError:
+        raise _not_an_image() from None
     gray = image.convert("L")
     if max(gray.size) > DECODE_SIDE:
         gray.thumbnail((DECODE_SIDE, DECODE_SIDE))

@@ -16,7 +16,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlmodel import col, select
 
 from postal_tracker import db
@@ -25,7 +25,8 @@ from postal_tracker.auth.service import unit_ids_of
 from postal_tracker.custody.access import holdings
 from postal_tracker.custody.rules import HANDLING_ROLES, TERMINAL, Phase, receipt_kind
 from postal_tracker.db import utcnow
-from postal_tracker.scanner.decode import NotAnImage, decode_photo
+from postal_tracker.errors import DomainError
+from postal_tracker.scanner.decode import decode_photo
 from postal_tracker.scanner.holdings import (
     duration_text,
     longest_first,
@@ -34,6 +35,8 @@ from postal_tracker.scanner.holdings import (
 )
 from postal_tracker.scanner.strings import scanner_strings
 from postal_tracker.units.models import AREA_KINDS, Unit
+from postal_tracker.web.refusals import translated
+from postal_tracker.web.staff import current_staff
 
 bp = Blueprint("scanner", __name__, url_prefix="/scanner")
 STATIC = Path(__file__).resolve().parent.parent / "static" / "scanner"
@@ -41,16 +44,11 @@ STATIC = Path(__file__).resolve().parent.parent / "static" / "scanner"
 MAX_PHOTO_BYTES = 6 * 1024 * 1024
 
 
-def _user() -> User:
-    user: User = current_user._get_current_object()
-    return user
-
-
 @bp.get("/")
 @login_required
 def scanner() -> ResponseReturnValue:
     session = db.session()
-    user = _user()
+    user = current_staff()
     me = {
         "id": user.id,
         "username": user.username,
@@ -74,7 +72,7 @@ def scanner() -> ResponseReturnValue:
 def me() -> ResponseReturnValue:
     """Who the session belongs to: a phone shared by several people sends its
     queued scans only under the session of the person who made them."""
-    return jsonify(id=_user().id)
+    return jsonify(id=current_staff().id)
 
 
 @bp.get("/sw.js")
@@ -128,8 +126,8 @@ def decode() -> ResponseReturnValue:
         return _error(400, "photo", _("Send a photo of the code."))
     try:
         texts = decode_photo(data)
-    except NotAnImage:
-        return _error(422, "photo", _("This file is not a picture we can read."))
+    except DomainError as exc:
+        return _error(exc.status, exc.field or "photo", translated(exc))
     if not texts:
         return _error(
             422, "photo", _("No code was found in the photo. Try again, closer and steadier.")
@@ -166,7 +164,7 @@ def parties() -> ResponseReturnValue:
 @login_required
 def held() -> ResponseReturnValue:
     session = db.session()
-    user = _user()
+    user = current_staff()
     now = utcnow()
     mine, offered = holdings(session, user)
     return render_template(
@@ -182,7 +180,7 @@ def held() -> ResponseReturnValue:
 @login_required
 def office_held(code: str) -> ResponseReturnValue:
     session = db.session()
-    unit = next((u for u in offices_of(session, _user()) if u.code == code), None)
+    unit = next((u for u in offices_of(session, current_staff()) if u.code == code), None)
     if unit is None:
         abort(404)  # not one's office, or no such office: the same answer
     now = utcnow()

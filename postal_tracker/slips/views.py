@@ -17,7 +17,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlmodel import select
 
 from postal_tracker import db
@@ -26,11 +26,12 @@ from postal_tracker.config import Settings
 from postal_tracker.custody.models import Item
 from postal_tracker.extensions import limiter
 from postal_tracker.intake.models import Dossier
-from postal_tracker.phones import mask_phone
+from postal_tracker.masking import mask_name, mask_phone
 from postal_tracker.slips.issuing import SlipIssuer, copy_of, current_keyring
 from postal_tracker.slips.models import IssuedSlip
 from postal_tracker.slips.token import InvalidToken, VerifiedSlip, token_from_scan
 from postal_tracker.units.models import Unit
+from postal_tracker.web.staff import current_staff
 
 bp = Blueprint("slips", __name__)
 api_bp = Blueprint("slips_api", __name__, url_prefix="/api/v1")
@@ -52,15 +53,6 @@ def _issuer() -> SlipIssuer:
 
 def _verify(token: str) -> VerifiedSlip:
     return current_keyring(_issuer().keys_dir).verify(token_from_scan(token))
-
-
-def mask_name(name: str) -> str:
-    """``Nguyễn Thị Phương Thảo`` -> ``N. T. P. Thảo``: enough for the citizen to
-    recognise, too little for anyone else."""
-    words = name.split()
-    if len(words) <= 1:
-        return (name[:1] + "***") if name else ""
-    return " ".join([w[0] + "." for w in words[:-1]] + [words[-1]])
 
 
 def _public_facts(verified: VerifiedSlip) -> dict[str, Any]:
@@ -146,7 +138,7 @@ def _slip_in_scope(slip_id: int) -> IssuedSlip:
     slip = db.session().get(IssuedSlip, slip_id)
     if slip is None or slip.dossier_id is None:
         abort(404)
-    if visible_dossier(db.session(), current_user._get_current_object(), slip.dossier_id) is None:
+    if visible_dossier(db.session(), current_staff(), slip.dossier_id) is None:
         abort(404)
     return slip
 

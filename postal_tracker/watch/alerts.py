@@ -17,6 +17,7 @@ from postal_tracker.auth.models import Role, User
 from postal_tracker.auth.service import units_of
 from postal_tracker.custody.models import Alert, Item
 from postal_tracker.db import utcnow
+from postal_tracker.errors import N_, DomainError
 from postal_tracker.units.models import Unit
 from postal_tracker.units.service import units_under
 from postal_tracker.watch.models import AlertResolution
@@ -26,15 +27,6 @@ from postal_tracker.workdays import local_date
 NOTE_MAX = 1000
 CLEARED_NOTE = "Condition cleared (seen by the watchdog)."
 JOB_FAILED = "job_failed"
-
-
-class ResolveRefused(ValueError):
-    """Bad input for a resolution; ``field`` names the form field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 def raise_findings(session: Session, findings: Iterable[Finding]) -> list[Alert]:
@@ -171,7 +163,7 @@ def open_alerts(session: Session, user: User, limit: int = 200) -> list[AlertRow
 
 def resolve(session: Session, user: User, alert_id: int, note: str) -> Alert | None:
     """Resolve an open alert in ``user``'s region; None if there is no such
-    alert for them (answer 404). Raises :class:`ResolveRefused` for a bad note."""
+    alert for them (answer 404). Raises :class:`DomainError` for a bad note."""
     region = _region_filter(session, user)
     if region is None:
         return None
@@ -184,9 +176,11 @@ def resolve(session: Session, user: User, alert_id: int, note: str) -> Alert | N
         return None
     note = note.strip()
     if not note:
-        raise ResolveRefused("note", "Say what was done.")
+        raise DomainError(N_("Say what was done."), field="note", code="required")
     if len(note) > NOTE_MAX:
-        raise ResolveRefused("note", f"At most {NOTE_MAX} characters.")
+        raise DomainError(
+            N_("Use at most %(max)d characters."), field="note", code="too_long", max=NOTE_MAX
+        )
     _close(session, alert, user, note, utcnow())
     session.flush()
     return alert

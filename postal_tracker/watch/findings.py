@@ -11,6 +11,7 @@ from sqlmodel import col, select
 
 from postal_tracker.agency.models import AgencyResult, Appointment
 from postal_tracker.auth.models import Role, User
+from postal_tracker.clock import VN_TZ
 from postal_tracker.custody.models import CustodyEvent, Item
 from postal_tracker.custody.rules import TERMINAL, Phase
 from postal_tracker.delivery.models import OPEN_STATUSES, Delivery
@@ -18,7 +19,7 @@ from postal_tracker.intake.models import Dossier
 from postal_tracker.units.models import Unit
 from postal_tracker.watch import rules
 from postal_tracker.watch.rules import Finding
-from postal_tracker.workdays import VN_TZ, local_date
+from postal_tracker.workdays import local_date
 
 STALLED = "custody_stalled"
 OFFER_UNCONFIRMED = "offer_unconfirmed"

@@ -9,11 +9,11 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
+from postal_tracker.clock import VN_TZ
 from postal_tracker.db import transaction
 from postal_tracker.watch import findings
 from postal_tracker.watch.alerts import clear_resolved, raise_findings
 from postal_tracker.watch.rules import DEFAULT_LIMITS, Limits, reconciliation_due
-from postal_tracker.workdays import VN_TZ
 
 
 @dataclass(frozen=True)

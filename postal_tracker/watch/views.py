@@ -7,15 +7,17 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from postal_tracker import db
-from postal_tracker.auth.models import User
+from postal_tracker.errors import DomainError
 from postal_tracker.watch import alerts
-from postal_tracker.watch.alerts import NOTE_MAX, ResolveRefused
+from postal_tracker.watch.alerts import NOTE_MAX
+from postal_tracker.web.refusals import show_on_form
+from postal_tracker.web.staff import current_staff
 
 bp = Blueprint("watch", __name__, url_prefix="/alerts")
 
@@ -43,16 +45,11 @@ class ResolveForm(FlaskForm):
     )
 
 
-def _user() -> User:
-    user: User = current_user._get_current_object()
-    return user
-
-
 def _page(form: ResolveForm | None = None, failed_id: int | None = None) -> str:
     session = db.session()
     return render_template(
         "watch/alerts.html",
-        rows=alerts.open_alerts(session, _user()),
+        rows=alerts.open_alerts(session, current_staff()),
         kind_labels=KIND_LABELS,
         form=form or ResolveForm(formdata=None),
         failed_id=failed_id,
@@ -62,7 +59,7 @@ def _page(form: ResolveForm | None = None, failed_id: int | None = None) -> str:
 @bp.get("/")
 @login_required
 def index() -> ResponseReturnValue:
-    if not alerts.may_see_alerts(db.session(), _user()):
+    if not alerts.may_see_alerts(db.session(), current_staff()):
         abort(404)
     return _page()
 
@@ -71,15 +68,15 @@ def index() -> ResponseReturnValue:
 @login_required
 def resolve(alert_id: int) -> ResponseReturnValue:
     session = db.session()
-    if not alerts.may_see_alerts(session, _user()):
+    if not alerts.may_see_alerts(session, current_staff()):
         abort(404)
     form = ResolveForm()
     if not form.validate_on_submit():
         return _page(form, alert_id), 400
     try:
-        alert = alerts.resolve(session, _user(), alert_id, form.note.data or "")
-    except ResolveRefused:
-        form.note.errors = [_("Say what was done.")]
+        alert = alerts.resolve(session, current_staff(), alert_id, form.note.data or "")
+    except DomainError as exc:
+        show_on_form(form, exc)
         return _page(form, alert_id), 400
     if alert is None:
         abort(404)

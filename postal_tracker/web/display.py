@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
-VN_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
+from postal_tracker.clock import VN_TZ
 
 PHASES: dict[str, LazyString] = {
     "new": _l("new"),
@@ -56,7 +55,7 @@ def event_label(kind: str) -> str:
 def vn_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
-    return value.astimezone(VN_TIME).strftime("%d/%m/%Y %H:%M")
+    return value.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
 
 
 def init_app(app: Flask) -> None:

@@ -10,6 +10,9 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from postal_tracker.errors import DomainError
+from postal_tracker.web.refusals import translated
+
 log = logging.getLogger(__name__)
 
 
@@ -47,6 +50,11 @@ def init_app(app: Flask) -> None:
                 "send it again."
             ),
         )
+
+    @app.errorhandler(DomainError)
+    def refused(exc: DomainError) -> ResponseReturnValue:
+        # A refusal no page caught (e.g. NotFound from a service): its own words.
+        return _render(exc.status, translated(exc))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> ResponseReturnValue:

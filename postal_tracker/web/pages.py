@@ -10,6 +10,7 @@ from postal_tracker import db
 from postal_tracker.auth.service import units_of
 from postal_tracker.custody.models import Item
 from postal_tracker.intake.views import INTAKE_ROLES
+from postal_tracker.web.staff import current_staff
 
 bp = Blueprint("pages", __name__)
 
@@ -23,7 +24,7 @@ def root() -> ResponseReturnValue:
 @login_required
 def home() -> ResponseReturnValue:
     session = db.session()
-    user = current_user._get_current_object()
+    user = current_staff()
     unit_ids = [u.id for u in units_of(session, user)]
     holding = session.scalar(
         select(func.count(col(Item.id))).where(

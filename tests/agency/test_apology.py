@@ -14,6 +14,7 @@ from postal_tracker.agency import queries, service
 from postal_tracker.agency.apology_slip import render_apology_slip
 from postal_tracker.agency.models import ApologySlip, Appointment
 from postal_tracker.db import transaction
+from postal_tracker.errors import DomainError, NotFound
 from postal_tracker.notify.models import Medium, OutboxMessage
 from postal_tracker.s10 import format_code
 from postal_tracker.workdays import add_working_days, is_working_day
@@ -148,7 +149,7 @@ def test_bad_apologies_write_nothing(
         dossier_id, _ = _late_dossier(s)
     with transaction(engine) as s:
         before = counts(s)
-        with pytest.raises(service.AgencyError) as refused:
+        with pytest.raises(DomainError) as refused:
             _issue(s, dossier_id, day, reason=reason)
         assert (refused.value.field, refused.value.code) == (field, code)
         assert counts(s) == before
@@ -161,7 +162,7 @@ def test_the_new_date_must_come_after_the_old_one(engine: sa.Engine) -> None:
         assert receipt.appointment is not None
         earlier = add_working_days(_today(), 5)
         before = counts(s)
-        with pytest.raises(service.AgencyError) as refused:
+        with pytest.raises(DomainError) as refused:
             _issue(s, item.dossier_id, earlier)
         assert (refused.value.field, refused.value.code) == ("new_date", "not_after_old")
         assert counts(s) == before
@@ -171,16 +172,16 @@ def test_no_apology_for_another_agency_or_without_an_appointment(engine: sa.Engi
     with transaction(engine) as s:
         dossier_id, _ = _late_dossier(s)
         before = counts(s)
-        with pytest.raises(service.NotFound):
+        with pytest.raises(NotFound):
             _issue(s, dossier_id, add_working_days(_today(), 2), username=OTHER_CLERK)
         assert counts(s) == before
         slip = _issue(s, dossier_id, add_working_days(_today(), 2))
         assert slip.id is not None
-        with pytest.raises(service.NotFound):
+        with pytest.raises(NotFound):
             service.apology_slip_for(s, user(s, OTHER_CLERK), slip.id)
         assert service.apology_slip_for(s, user(s, CLERK), slip.id) == slip
         not_received = offered_to_sct(s)
-        with pytest.raises(service.AgencyError) as refused:
+        with pytest.raises(DomainError) as refused:
             _issue(s, not_received.dossier_id, add_working_days(_today(), 2))
         assert refused.value.code == "not_at_agency"
 

@@ -8,10 +8,10 @@ import pytest
 
 from postal_tracker.agency.dates import (
     AppointmentRequest,
-    DateRefused,
     check_promised_date,
     plan_due_date,
 )
+from postal_tracker.errors import DomainError
 
 
 def test_five_working_days_from_before_tet_2027_skip_the_whole_holiday() -> None:
@@ -38,7 +38,7 @@ def test_working_days_skip_the_weekend() -> None:
     ],
 )
 def test_an_explicit_date_must_be_a_future_working_day(day: date, code: str) -> None:
-    with pytest.raises(DateRefused) as refused:
+    with pytest.raises(DomainError) as refused:
         plan_due_date(AppointmentRequest(due_on=day), date(2026, 11, 27), date(2026, 11, 27))
     assert (refused.value.field, refused.value.code) == ("due_on", code)
 
@@ -52,18 +52,18 @@ def test_an_explicit_working_day_in_the_future_is_kept() -> None:
 
 @pytest.mark.parametrize("days", [0, -1, 251])
 def test_working_days_out_of_range(days: int) -> None:
-    with pytest.raises(DateRefused) as refused:
+    with pytest.raises(DomainError) as refused:
         plan_due_date(AppointmentRequest(working_days=days), date(2026, 11, 27), date(2026, 11, 27))
     assert refused.value.code == "range"
 
 
 def test_nothing_asked_is_refused() -> None:
-    with pytest.raises(DateRefused):
+    with pytest.raises(DomainError):
         plan_due_date(AppointmentRequest(), date(2026, 11, 27), date(2026, 11, 27))
 
 
 def test_a_new_date_must_come_after_the_old_one() -> None:
-    with pytest.raises(DateRefused) as refused:
+    with pytest.raises(DomainError) as refused:
         check_promised_date(
             "new_date", date(2026, 12, 3), date(2026, 11, 27), after=date(2026, 12, 4)
         )

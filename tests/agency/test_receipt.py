@@ -17,6 +17,7 @@ from postal_tracker.custody.ledger import record
 from postal_tracker.custody.models import CustodyEvent, Item
 from postal_tracker.custody.rules import EventKind, Phase
 from postal_tracker.db import transaction
+from postal_tracker.errors import DomainError, NotFound
 from postal_tracker.workdays import add_working_days
 from tests.agency.conftest import CLERK, OTHER_CLERK, counts, offered_to_sct, receive
 from tests.custody.helpers import VN, actor, scan, unit, user
@@ -109,7 +110,7 @@ def test_bad_appointments_write_nothing(
         item = offered_to_sct(s)
     with transaction(engine) as s:
         before = counts(s)
-        with pytest.raises(service.AgencyError) as refused:
+        with pytest.raises(DomainError) as refused:
             receive(s, s.get(Item, item.id) or item, days=days, due_on=day)
         assert (refused.value.field, refused.value.code) == (field, code)
         assert counts(s) == before
@@ -120,9 +121,9 @@ def test_another_agencys_clerk_cannot_receive(engine: sa.Engine) -> None:
     with transaction(engine) as s:
         item = offered_to_sct(s)
         before = counts(s)
-        with pytest.raises(service.NotFound):
+        with pytest.raises(NotFound):
             receive(s, item, username=OTHER_CLERK)
-        with pytest.raises(service.NotFound):
+        with pytest.raises(NotFound):
             receive(s, item, username="canbo.trangxa")
         assert counts(s) == before
 
@@ -133,7 +134,7 @@ def test_an_item_not_offered_to_the_agency_is_not_found(engine: sa.Engine) -> No
     with transaction(engine) as s:
         item = new_item(s)
         assert item.id is not None
-        with pytest.raises(service.NotFound):
+        with pytest.raises(NotFound):
             service.receive(
                 s,
                 user(s, CLERK),
@@ -237,6 +238,6 @@ def test_a_dossier_for_another_agency_is_not_received_by_the_page(engine: sa.Eng
         board = queries.dashboard(s, user(s, OTHER_CLERK), datetime.now(VN).date())
         assert item.id not in [r.item.id for r in board.incoming]
         before = counts(s)
-        with pytest.raises(service.NotFound):
+        with pytest.raises(NotFound):
             receive(s, item, username=OTHER_CLERK)
         assert counts(s) == before

@@ -18,6 +18,7 @@ from postal_tracker.custody.ledger import record
 from postal_tracker.custody.models import CustodyEvent, Item, ItemKind
 from postal_tracker.custody.rules import EventKind, Phase
 from postal_tracker.db import transaction
+from postal_tracker.errors import DomainError, NotFound
 from postal_tracker.intake.models import Dossier
 from postal_tracker.notify.models import Medium, OutboxMessage
 from tests.agency.conftest import CLERK, OTHER_CLERK, counts, offered_to_sct, received_at_sct
@@ -123,7 +124,7 @@ def test_bad_results_write_nothing(
         packet = received_at_sct(s)
     with transaction(engine) as s:
         before = counts(s)
-        with pytest.raises(service.AgencyError) as refused:
+        with pytest.raises(DomainError) as refused:
             record_result(s, packet, service.ResultDetails(**values))  # type: ignore[arg-type]
         assert (refused.value.field, refused.value.code) == (field, code)
         assert counts(s) == before
@@ -133,7 +134,7 @@ def test_a_result_for_a_dossier_not_at_the_agency_is_refused(engine: sa.Engine) 
     with transaction(engine) as s:
         packet = offered_to_sct(s)  # still with the commune officer
         before = counts(s)
-        with pytest.raises(service.AgencyError) as refused:
+        with pytest.raises(DomainError) as refused:
             record_result(s, packet)
         assert refused.value.code == "not_at_agency"
         assert counts(s) == before
@@ -144,7 +145,7 @@ def test_a_second_result_is_refused(engine: sa.Engine) -> None:
         packet = received_at_sct(s)
         record_result(s, packet)
         before = counts(s)
-        with pytest.raises(service.AgencyError) as refused:
+        with pytest.raises(DomainError) as refused:
             record_result(s, packet)
         assert refused.value.code == "result_exists"
         assert counts(s) == before
@@ -155,7 +156,7 @@ def test_another_agencys_dossier_is_not_found(engine: sa.Engine) -> None:
         packet = received_at_sct(s)
         before = counts(s)
         for username in (OTHER_CLERK, "canbo.trangxa", "giamsat"):
-            with pytest.raises(service.NotFound):
+            with pytest.raises(NotFound):
                 record_result(s, packet, username=username)
         assert counts(s) == before
 
@@ -203,7 +204,7 @@ def test_a_result_goes_only_to_postal_staff(engine: sa.Engine, receiver: str) ->
         }[receiver]
         before = counts(s)
         assert item.id is not None
-        with pytest.raises(service.AgencyError) as refused:
+        with pytest.raises(DomainError) as refused:
             service.offer_result(
                 s,
                 user(s, CLERK),
@@ -223,5 +224,5 @@ def test_a_result_form_sent_twice_is_refused_by_its_client_id(engine: sa.Engine)
         client_id = str(uuid.uuid4())
         args = dict(client_id=client_id, device_time=datetime.now(VN), tracking_prefix="HC")
         service.record_result(s, user(s, CLERK), packet.dossier_id, DETAILS, **args)  # type: ignore[arg-type]
-        with pytest.raises((service.AgencyError, LedgerError)):
+        with pytest.raises((DomainError, LedgerError)):
             service.record_result(s, user(s, CLERK), packet.dossier_id, DETAILS, **args)  # type: ignore[arg-type]

@@ -9,12 +9,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import col, select
 
+from postal_tracker.clock import VN_TZ
 from postal_tracker.custody.models import CustodyEvent, Item
 from postal_tracker.custody.rules import EventKind
 from postal_tracker.db import transaction
 from postal_tracker.delivery.models import Delivery, DeliveryStatus
 from postal_tracker.delivery.routes import RouteInput, check_route, save_route
-from postal_tracker.workdays import VN_TZ
 from tests.conftest import DEMO_PASSWORD
 from tests.delivery.helpers import put_on_run, returning_result
 

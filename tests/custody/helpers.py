@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from postal_tracker.auth.models import Role, User
 from postal_tracker.auth.service import actor_for, create_user, find_user
+from postal_tracker.clock import VN_TZ
 from postal_tracker.custody.ledger import Scan
 from postal_tracker.custody.models import Item
 from postal_tracker.custody.rules import Actor, EventKind
@@ -19,7 +19,7 @@ from postal_tracker.intake.models import DeliveryPreference
 from postal_tracker.intake.service import DocumentLine, IntakeRecord, take_in
 from postal_tracker.units.models import Unit
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
+VN = VN_TZ
 
 
 def unit(session: Session, code: str) -> Unit:

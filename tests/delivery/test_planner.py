@@ -13,11 +13,11 @@ from postal_tracker.delivery.planner import (
     Ledger,
     Ready,
     RouteDays,
-    SlotRefused,
     check_slot,
     plan,
     route_days,
 )
+from postal_tracker.errors import DomainError
 from postal_tracker.workdays import is_working_day
 
 START = date(2027, 1, 25)  # a Monday two weeks before Tết 2027 (6 February)
@@ -138,7 +138,7 @@ def test_a_commune_without_a_route_is_unplaced() -> None:
     ],
 )
 def test_a_bad_slot_is_refused(day: date, code: str) -> None:
-    with pytest.raises(SlotRefused) as refused:
+    with pytest.raises(DomainError) as refused:
         check_slot(day, [route(1, 1, 1, {0})], Ledger({1: 3}, {}), is_working_day, today=START)
     assert refused.value.code == code
 
@@ -146,7 +146,7 @@ def test_a_bad_slot_is_refused(day: date, code: str) -> None:
 def test_a_full_day_is_refused_and_not_offered() -> None:
     routes = [route(1, 1, 1, {0, 2})]
     ledger = Ledger({1: 1}, {(1, START): 1})
-    with pytest.raises(SlotRefused, match="full"):
+    with pytest.raises(DomainError, match="full"):
         check_slot(START, routes, ledger, is_working_day, today=START)
     offered = [d for d, _ in route_days(routes, START, 14, ledger, is_working_day)]
     assert START not in offered

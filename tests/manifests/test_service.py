@@ -15,9 +15,9 @@ from postal_tracker.custody.errors import IdempotencyMismatch
 from postal_tracker.custody.ledger import record
 from postal_tracker.custody.rules import EventKind, Phase
 from postal_tracker.db import transaction
+from postal_tracker.errors import DomainError
 from postal_tracker.manifests import service
 from postal_tracker.manifests.models import ManifestStatus
-from postal_tracker.manifests.service import ManifestError
 from tests.custody.helpers import actor, add_user, scan, unit, user
 from tests.manifests.helpers import (
     GIVER,
@@ -154,7 +154,7 @@ def test_receipt_retry_gets_the_first_answer_and_writes_nothing(engine: sa.Engin
             client_id=client_id,
             device_time=now(),
         )
-    with pytest.raises(ManifestError) as err, transaction(engine) as s:
+    with pytest.raises(DomainError) as err, transaction(engine) as s:
         service.receive_manifest(
             s, user(s, RECEIVER), manifest(s, ref), scanned, client_id=cid(), device_time=now()
         )
@@ -200,8 +200,8 @@ def test_offer_retry_is_idempotent(engine: sa.Engine) -> None:
         )
 
 
-def _add_error(engine: sa.Engine, ref: str, code: str, username: str = GIVER) -> ManifestError:
-    with pytest.raises(ManifestError) as err, transaction(engine) as s:
+def _add_error(engine: sa.Engine, ref: str, code: str, username: str = GIVER) -> DomainError:
+    with pytest.raises(DomainError) as err, transaction(engine) as s:
         service.add_item(s, user(s, username), manifest(s, ref), code)
     return err.value
 
@@ -258,7 +258,7 @@ def test_removing_an_item_keeps_the_line_and_frees_the_item(engine: sa.Engine) -
         assert [i.tracking_code for _, i in service.listed_items(s, manifest(s, ref))] == [codes[1]]
     # Free for another manifest now.
     built(engine, [codes[0]])
-    with pytest.raises(ManifestError) as err, transaction(engine) as s:
+    with pytest.raises(DomainError) as err, transaction(engine) as s:
         service.remove_item(s, user(s, GIVER), manifest(s, ref), codes[0])
     assert err.value.code == "not_listed"
 
@@ -267,7 +267,7 @@ def test_nothing_changes_after_the_offer(engine: sa.Engine) -> None:
     codes = make_items(engine, 2)
     ref = offered(engine, codes[:1])
     assert _add_error(engine, ref, codes[1]).code == "not_open"
-    with pytest.raises(ManifestError) as err, transaction(engine) as s:
+    with pytest.raises(DomainError) as err, transaction(engine) as s:
         service.remove_item(s, user(s, GIVER), manifest(s, ref), codes[0])
     assert err.value.code == "not_open"
 
@@ -276,20 +276,20 @@ def test_receiving_is_for_the_receiver_only_and_needs_scans(engine: sa.Engine) -
     codes = make_items(engine, 1)
     ref = offered(engine, codes)
     for who in ("buuta.donghy", GIVER):
-        with pytest.raises(ManifestError) as err, transaction(engine) as s:
+        with pytest.raises(DomainError) as err, transaction(engine) as s:
             service.receive_manifest(
                 s, user(s, who), manifest(s, ref), codes, client_id=cid(), device_time=now()
             )
         assert err.value.code == "not_receiver"
-    with pytest.raises(ManifestError) as err, transaction(engine) as s:
+    with pytest.raises(DomainError) as err, transaction(engine) as s:
         service.receive_manifest(
             s, user(s, RECEIVER), manifest(s, ref), [], client_id=cid(), device_time=now()
         )
     assert err.value.code == "empty"
-    with pytest.raises(ManifestError) as err:
+    with pytest.raises(DomainError) as err:
         service.parse_codes(["", "  "])
     assert err.value.field == "codes"
-    with pytest.raises(ManifestError) as err:
+    with pytest.raises(DomainError) as err:
         service.parse_codes([codes[0], "HC000000000VN"])
     assert err.value.field == "codes.1"
     assert count(engine, "manifest_check") == 0
@@ -397,7 +397,7 @@ def test_two_colleagues_receiving_at_once_cannot_dispute_the_bag(engine: sa.Engi
                     s, user(s, username), m, codes, client_id=cid(), device_time=now()
                 )
             outcomes.append("received")
-        except ManifestError as exc:
+        except DomainError as exc:
             outcomes.append(exc.code)
 
     threads = [threading.Thread(target=receive, args=(u,)) for u in (RECEIVER, "buuta.vonhai2")]

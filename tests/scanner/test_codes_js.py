@@ -57,7 +57,7 @@ def _on_server(text: str) -> str:
     try:
         return s10.validate(text)
     except s10.InvalidTrackingCode as e:
-        return REASONS[e.reason]
+        return REASONS[e.code]
 
 
 def _typos(code: str) -> list[str]:

@@ -12,7 +12,8 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from postal_tracker.scanner.decode import NotAnImage, decode_photo
+from postal_tracker.errors import DomainError
+from postal_tracker.scanner.decode import decode_photo
 from tests.conftest import Browser
 
 SLIP_URL = "HTTP://LOCALHOST/V/" + "AEB2" * 34
@@ -101,6 +102,6 @@ def test_decoding_needs_a_login_and_the_csrf_token(
 
 
 def test_decode_photo_refuses_what_is_not_an_image() -> None:
-    with pytest.raises(NotAnImage):
+    with pytest.raises(DomainError):
         decode_photo(b"GIF89a broken")
     assert decode_photo(_qr_png("HELLO")) == ["HELLO"]

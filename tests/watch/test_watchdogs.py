@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
+from postal_tracker.clock import VN_TZ
 from postal_tracker.custody.ledger import record
 from postal_tracker.custody.models import Item
 from postal_tracker.custody.rules import EventKind
@@ -17,7 +18,6 @@ from postal_tracker.db import transaction, utcnow
 from postal_tracker.units.models import UnitKind
 from postal_tracker.watch import findings, rules
 from postal_tracker.watch.service import run_end_of_day, run_watchdogs
-from postal_tracker.workdays import VN_TZ
 from tests.agency.conftest import offered_to_sct, receive
 from tests.custody.helpers import actor, new_item, scan, unit, user
 from tests.delivery.helpers import returning_result

@@ -144,8 +144,9 @@ def test_parallel_guesses_get_no_more_than_the_allowed_failures(app: Flask) -> N
     with 5 allowed, 12 parallel wrong guesses give 5 wrong answers and 7 locks."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from postal_tracker.auth.service import AccountLocked, authenticate
+    from postal_tracker.auth.service import authenticate
     from postal_tracker.db import transaction
+    from postal_tracker.errors import Locked
 
     engine = app.extensions["db_engine"]
 
@@ -157,7 +158,7 @@ def test_parallel_guesses_get_no_more_than_the_allowed_failures(app: Flask) -> N
                 )
                 assert user is None
                 return "wrong"
-        except AccountLocked:
+        except Locked:
             return "locked"
 
     with ThreadPoolExecutor(max_workers=12) as pool:
