@@ -40,10 +40,14 @@ test: $(STAMP) translations ## run the whole test suite (POSTAL_TRACKER_TEST_DAT
 	@./scripts/ensure-debian-packages test
 	$(BIN)/pytest -q
 
+test-fast: $(STAMP) translations ## the suite without the tests marked slow (browser, crash test...), while working
+	@./scripts/ensure-debian-packages test
+	$(BIN)/pytest -q -m "not slow"
+
 lint: $(STAMP) ## ruff, mypy and the import contracts (lint-imports)
 	$(BIN)/ruff check postal_tracker tests bench migrations
 	$(BIN)/ruff format --check postal_tracker tests bench
-	$(BIN)/mypy postal_tracker
+	$(BIN)/mypy postal_tracker tests
 	$(BIN)/lint-imports
 
 format: $(STAMP) ## apply ruff's formatting and safe fixes
@@ -63,4 +67,4 @@ crash-test: $(STAMP) ## kill -9 gunicorn under load, on SQLite and PostgreSQL (l
 clean: ## remove the virtual environment and caches (keeps instance/)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache *.egg-info
 
-.PHONY: help install translations messages run test lint format check-wheel bench crash-test clean
+.PHONY: help install translations messages run test test-fast lint format check-wheel bench crash-test clean

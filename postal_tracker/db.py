@@ -12,7 +12,7 @@ half-way with "database is locked". PostgreSQL keeps ``synchronous_commit=on``.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -96,6 +96,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# Where a service reads the time (aware), so that a test can pass its own.
+Clock = Callable[[], datetime]
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):

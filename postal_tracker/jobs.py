@@ -33,7 +33,7 @@ from sqlalchemy.engine import Engine
 
 from postal_tracker.clock import VN_TZ
 from postal_tracker.config import Settings
-from postal_tracker.db import transaction
+from postal_tracker.db import Clock, transaction
 from postal_tracker.delivery.jobs import run_delivery_jobs
 from postal_tracker.notify.relay import new_worker_id, relay_once
 from postal_tracker.public.reminders import remind_tomorrow
@@ -42,7 +42,6 @@ from postal_tracker.watch.service import run_end_of_day, run_watchdogs
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 JobCall = Callable[[Engine, Settings, datetime], Any]
 # A run more than this late (the process was down) is skipped; coalescing
 # makes the missed runs of one job a single catch-up run.

@@ -1,6 +1,11 @@
 """Fixtures: a fresh, migrated database and app per test, on SQLite by default
 and on PostgreSQL when POSTAL_TRACKER_TEST_DATABASE_URL names a server.
 
+A test that asks for ``pg_only`` gets its app on PostgreSQL whatever the suite
+runs on: the server the variable names, or else the one at ``PG_DEFAULT`` when
+it answers. So the PostgreSQL-only paths run on a developer's machine too; with
+no server they are skipped, and the skip says why.
+
 Each run migrates two template databases once (empty, and with the demo data);
 every test gets its own copy (a file copy on SQLite, ``CREATE DATABASE ...
 TEMPLATE`` on PostgreSQL), so tests may commit, run concurrently against the
@@ -29,18 +34,41 @@ from sqlalchemy.pool import NullPool
 from postal_tracker import migrate
 from postal_tracker.app import create_app
 from postal_tracker.config import Settings
-from postal_tracker.db import make_engine, transaction
+from postal_tracker.db import transaction
 
 PG_URL = os.environ.get("POSTAL_TRACKER_TEST_DATABASE_URL", "")
-PG_REASON = (
-    "needs PostgreSQL: set POSTAL_TRACKER_TEST_DATABASE_URL, e.g. "
-    "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEMO_PASSWORD = "demo-pass-2026"
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"database: {'PostgreSQL ' + _safe(PG_URL) if PG_URL else 'SQLite'}"
+    if PG_URL:
+        return f"database: PostgreSQL {_safe(PG_URL)}"
+    reason = _unreachable(PG_DEFAULT)
+    return f"database: SQLite; PostgreSQL-only tests {reason or 'on ' + PG_DEFAULT}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # ``-m postgres`` selects the PostgreSQL-only tests.
+    for item in items:
+        if "pg_only" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+
+
+def _unreachable(url: str) -> str:
+    """Why no PostgreSQL answers at ``url``; empty when one does."""
+    engine = sa.create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 2})
+    try:
+        with engine.connect():
+            return ""
+    except sa.exc.DBAPIError as e:
+        cause = str(e.orig).strip().splitlines()[0] if e.orig else type(e).__name__
+        return (
+            f"skipped: they need PostgreSQL, and none answers at {_safe(url)} ({cause}); "
+            "start one there, or name one in POSTAL_TRACKER_TEST_DATABASE_URL"
+        )
+    finally:
+        engine.dispose()
 
 
 def _safe(url: str) -> str:
@@ -60,9 +88,10 @@ def _settings(tmp: Path, url: str) -> Settings:
 class _Databases:
     """Hands out copies of the migrated templates."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, pg_url: str) -> None:
         self.root = root
-        self.pg = bool(PG_URL)
+        self.pg_url = pg_url  # empty: SQLite
+        self.pg = bool(pg_url)
         self.run = uuid.uuid4().hex[:8]
         self.templates: dict[str, str] = {}
         self.made: list[str] = []
@@ -70,10 +99,10 @@ class _Databases:
     # -- PostgreSQL ------------------------------------------------------
     def _admin(self) -> sa.Engine:
         # NullPool: each admin connection is closed as soon as it is returned.
-        return sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        return sa.create_engine(self.pg_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
 
     def _pg_url(self, name: str) -> str:
-        return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        return make_url(self.pg_url).set(database=name).render_as_string(hide_password=False)
 
     def template(self, kind: str) -> str:
         if kind in self.templates:
@@ -90,9 +119,12 @@ class _Databases:
         if kind == "demo":
             from postal_tracker import demo
 
-            engine = make_engine(url)
-            with transaction(engine) as session:
-                demo.load(session, _settings(self.root, url))
+            # In the app's context, so that passwords are hashed as the
+            # testing config says (cheaply).
+            app = create_app(_settings(self.root, url))
+            engine = app.extensions["db_engine"]
+            with app.app_context(), transaction(engine) as session:
+                demo.load(session, app.config["SETTINGS"])
             engine.dispose()
         if not self.pg:
             # Fold the WAL into the main file so that copying one file copies all.
@@ -130,17 +162,42 @@ class _Databases:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session")
-def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Databases]:
-    dbs = _Databases(tmp_path_factory.mktemp("templates"))
+def _databases_on(tmp_path_factory: pytest.TempPathFactory, pg_url: str) -> Iterator[_Databases]:
+    dbs = _Databases(tmp_path_factory.mktemp("templates"), pg_url)
     yield dbs
     dbs.drop_all()
 
 
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Databases]:
+    """The databases the suite runs on."""
+    yield from _databases_on(tmp_path_factory, PG_URL)
+
+
+@pytest.fixture(scope="session")
+def pg_databases(
+    databases: _Databases, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[_Databases]:
+    """PostgreSQL databases: the suite's own, or else the server at PG_DEFAULT."""
+    if databases.pg:
+        yield databases
+        return
+    reason = _unreachable(PG_DEFAULT)
+    if reason:
+        pytest.skip(reason)
+    yield from _databases_on(tmp_path_factory, PG_DEFAULT)
+
+
 @pytest.fixture
-def pg_only() -> None:
-    if not PG_URL:
-        pytest.skip(PG_REASON)
+def pg_only(pg_databases: _Databases) -> None:
+    """The test needs PostgreSQL: its app runs there (see the module's docstring)."""
+
+
+def _databases_for(request: pytest.FixtureRequest, databases: _Databases) -> _Databases:
+    if "pg_only" in request.fixturenames:
+        pg: _Databases = request.getfixturevalue("pg_databases")
+        return pg
+    return databases
 
 
 def _make_app(databases: _Databases, kind: str, tmp_path: Path) -> Iterator[Flask]:
@@ -156,15 +213,17 @@ def _make_app(databases: _Databases, kind: str, tmp_path: Path) -> Iterator[Flas
 
 
 @pytest.fixture
-def app(databases: _Databases, tmp_path: Path) -> Iterator[Flask]:
+def app(request: pytest.FixtureRequest, databases: _Databases, tmp_path: Path) -> Iterator[Flask]:
     """An app on a fresh copy of the demo database."""
-    yield from _make_app(databases, "demo", tmp_path)
+    yield from _make_app(_databases_for(request, databases), "demo", tmp_path)
 
 
 @pytest.fixture
-def empty_app(databases: _Databases, tmp_path: Path) -> Iterator[Flask]:
+def empty_app(
+    request: pytest.FixtureRequest, databases: _Databases, tmp_path: Path
+) -> Iterator[Flask]:
     """An app on a freshly migrated, empty database."""
-    yield from _make_app(databases, "empty", tmp_path)
+    yield from _make_app(_databases_for(request, databases), "empty", tmp_path)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import NullPool
 
 from postal_tracker import db
@@ -14,20 +15,22 @@ def _backend_pid(engine: sa.Engine) -> int:
         return int(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
 
 
-def _pings(engine: sa.Engine) -> list[int]:
+def _pings(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     pings: list[int] = []
     original = engine.dialect.do_ping
 
-    def counting(dbapi_conn: object) -> bool:
+    def counting(dbapi_conn: DBAPIConnection) -> bool:
         pings.append(1)
         return original(dbapi_conn)
 
-    engine.dialect.do_ping = counting  # type: ignore[method-assign]
+    monkeypatch.setattr(engine.dialect, "do_ping", counting)
     return pings
 
 
-def test_a_connection_used_a_moment_ago_is_not_pinged(pg_only: None, engine: sa.Engine) -> None:
-    pings = _pings(engine)
+def test_a_connection_used_a_moment_ago_is_not_pinged(
+    pg_only: None, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pings = _pings(engine, monkeypatch)
     first = _backend_pid(engine)
     assert _backend_pid(engine) == first  # the same pooled connection
     assert pings == []
@@ -36,7 +39,7 @@ def test_a_connection_used_a_moment_ago_is_not_pinged(pg_only: None, engine: sa.
 def test_an_idle_connection_the_server_closed_is_replaced(
     pg_only: None, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pings = _pings(engine)
+    pings = _pings(engine, monkeypatch)
     first = _backend_pid(engine)
     admin = sa.create_engine(engine.url, poolclass=NullPool)
     with admin.connect() as conn:

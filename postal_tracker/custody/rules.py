@@ -54,19 +54,43 @@ class Phase(StrEnum):
 
 TERMINAL = frozenset({Phase.DELIVERED, Phase.RETURNED})
 OPENING_KINDS = frozenset({EventKind.ACCEPTED, EventKind.RESULT_READY})
-# Kinds by which a receiver confirms an offer; only these move custody.
-CONFIRMING_KINDS = frozenset(
-    {
-        EventKind.HANDOVER_CONFIRMED,
-        EventKind.DELIVERED_TO_AGENCY,
-        EventKind.RESULT_COLLECTED,
-        EventKind.RETURNED_TO_AGENCY,
-    }
-)
 POSTAL_ROLES = frozenset({Role.POSTAL_WORKER, Role.POST_OFFICE_CLERK})
 HANDLING_ROLES = frozenset(
     {Role.COMMUNE_OFFICER, Role.POSTAL_WORKER, Role.POST_OFFICE_CLERK, Role.AGENCY_CLERK}
 )
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Who may confirm an offered item with a receipt kind, and in which phases."""
+
+    roles: frozenset[Role]
+    phases: frozenset[Phase]
+
+
+# The confirmations that are a step of the journey: the agency takes a dossier
+# in, the post collects a result, the agency takes a result back. Any other
+# offer is confirmed with HANDOVER_CONFIRMED. The scanner page is served the
+# kind that fits its user (:func:`receipt_kind`) from this same table.
+RECEIPTS = {
+    EventKind.DELIVERED_TO_AGENCY: Receipt(
+        frozenset({Role.AGENCY_CLERK}), frozenset({Phase.ACCEPTED, Phase.IN_TRANSIT})
+    ),
+    EventKind.RESULT_COLLECTED: Receipt(POSTAL_ROLES, frozenset({Phase.RESULT_READY})),
+    EventKind.RETURNED_TO_AGENCY: Receipt(
+        frozenset({Role.AGENCY_CLERK}), frozenset({Phase.HELD_FOR_PICKUP, Phase.RETURNING})
+    ),
+}
+# Kinds by which a receiver confirms an offer; only these move custody.
+CONFIRMING_KINDS = frozenset({EventKind.HANDOVER_CONFIRMED, *RECEIPTS})
+
+
+def receipt_kind(role: Role, phase: Phase) -> EventKind:
+    """The kind by which someone with ``role`` confirms an item offered in ``phase``."""
+    for kind, receipt in RECEIPTS.items():
+        if role in receipt.roles and phase in receipt.phases:
+            return kind
+    return EventKind.HANDOVER_CONFIRMED
 
 
 @dataclass(frozen=True)
@@ -281,25 +305,20 @@ def _confirm(state: ItemState, p: Proposal, event_id: int) -> Decision:
         offer.receiver.includes(p.actor), "not_receiver", "This item was offered to someone else."
     )
     k, phase = p.kind, state.phase
+    receipt = RECEIPTS.get(k)
+    role_fits = receipt is not None and p.actor.role in receipt.roles
+    phase_fits = receipt is not None and phase in receipt.phases
     if k is EventKind.DELIVERED_TO_AGENCY:
-        _need(p.actor.role is Role.AGENCY_CLERK, "role", "Only an agency clerk confirms receipt.")
-        _need(
-            phase in (Phase.ACCEPTED, Phase.IN_TRANSIT),
-            "phase",
-            "This is not a dossier in transit.",
-        )
+        _need(role_fits, "role", "Only an agency clerk confirms receipt.")
+        _need(phase_fits, "phase", "This is not a dossier in transit.")
         new_phase = Phase.AT_AGENCY
     elif k is EventKind.RESULT_COLLECTED:
-        _need(p.actor.role in POSTAL_ROLES, "role", "Only postal staff collect results.")
-        _need(phase is Phase.RESULT_READY, "phase", "This is not a result ready at the agency.")
+        _need(role_fits, "role", "Only postal staff collect results.")
+        _need(phase_fits, "phase", "This is not a result ready at the agency.")
         new_phase = Phase.RETURNING
     elif k is EventKind.RETURNED_TO_AGENCY:
-        _need(
-            p.actor.role is Role.AGENCY_CLERK, "role", "Only an agency clerk takes a result back."
-        )
-        _need(
-            phase in (Phase.HELD_FOR_PICKUP, Phase.RETURNING), "phase", "This result is not held."
-        )
+        _need(role_fits, "role", "Only an agency clerk takes a result back.")
+        _need(phase_fits, "phase", "This result is not held.")
         new_phase = Phase.RETURNED
     else:
         _need(p.actor.role in HANDLING_ROLES, "role", "Your role may not do this.")

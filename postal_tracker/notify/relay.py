@@ -24,6 +24,9 @@ claimed again and re-sent with the same idempotency key, which the receiver
 uses to drop the repeat: at least once on the wire, exactly once for a receiver
 that deduplicates by key. Nothing is lost, because a row stays pending until a
 send was recorded.
+
+The relay reads the time only from its ``clock`` (``utcnow`` unless a test
+passes its own), the same clock its claims are written and judged by.
 """
 
 from __future__ import annotations
@@ -33,11 +36,10 @@ import os
 import signal
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import FrameType
 
 import sqlalchemy as sa
@@ -45,7 +47,7 @@ from sqlmodel import col, or_, select, update
 
 from postal_tracker.config import Settings
 from postal_tracker.custody.models import Alert
-from postal_tracker.db import transaction, utcnow
+from postal_tracker.db import Clock, transaction, utcnow
 from postal_tracker.intake.models import Dossier
 from postal_tracker.notify.channels import (
     Channel,
@@ -87,6 +89,7 @@ def relay_once(
     batch: int = 50,
     worker_id: str,
     channels: dict[Medium, Channel] | None = None,
+    clock: Clock = utcnow,
 ) -> RelayStats:
     """One sweep: claim up to ``batch`` due messages, send them, record each
     outcome. Channels are built from ``settings`` (ConfigError when they are
@@ -94,7 +97,7 @@ def relay_once(
     own = channels is None
     active = build_channels(settings) if channels is None else channels
     try:
-        return _sweep(engine, settings, batch, worker_id, active)
+        return _sweep(engine, settings, batch, worker_id, active, clock)
     finally:
         if own:
             close_channels(active)
@@ -106,32 +109,35 @@ def _sweep(
     batch: int,
     worker_id: str,
     channels: dict[Medium, Channel],
+    clock: Clock,
 ) -> RelayStats:
     stats = RelayStats()
     lease = max(1, settings.notify_claim_seconds)
-    started = time.monotonic()
-    claimed, stats.failed = _claim(engine, settings, list(channels), batch, worker_id, lease)
+    started = clock()
+    claimed, stats.failed = _claim(
+        engine, settings, list(channels), batch, worker_id, lease, started
+    )
     stats.claimed = len(claimed)
     # Stop sending while a send that hangs until its timeout still ends within
     # the claim: past it another relay may have taken the row over.
-    stop_at = started + lease - min(settings.notify_timeout_seconds, lease / 2)
+    stop_at = started + timedelta(seconds=lease - min(settings.notify_timeout_seconds, lease / 2))
     for index, message in enumerate(claimed):
-        if time.monotonic() > stop_at:
+        if clock() > stop_at:
             stats.released = _release(engine, [m.outbox_id for m in claimed[index:]], worker_id)
             break
         try:
             channels[message.medium].send(message)
         except SendError as exc:
-            gave_up = _record_failure(engine, settings, message, worker_id, exc)
+            gave_up = _record_failure(engine, settings, message, worker_id, exc, clock())
             stats.failed += gave_up
             stats.retried += not gave_up
         except Exception as exc:  # a bug or an unexpected library error: retry later
             log.exception("outbox #%s: unexpected error while sending", message.outbox_id)
-            gave_up = _record_failure(engine, settings, message, worker_id, exc)
+            gave_up = _record_failure(engine, settings, message, worker_id, exc, clock())
             stats.failed += gave_up
             stats.retried += not gave_up
         else:
-            _record_sent(engine, message, worker_id)
+            _record_sent(engine, message, worker_id, clock())
             stats.sent += 1
     return stats
 
@@ -143,12 +149,12 @@ def _claim(
     batch: int,
     worker_id: str,
     lease: int,
+    now: datetime,
 ) -> tuple[list[Outgoing], int]:
     """The messages claimed, and how many were given up instead: their last
     attempt was claimed by a relay that died before recording it."""
     if not media:
         return [], 0
-    now = utcnow()
     with transaction(engine) as s:
         rows = s.scalars(
             select(OutboxMessage)
@@ -198,14 +204,14 @@ def _mine(outbox_id: int, worker_id: str) -> sa.ColumnElement[bool]:
     )
 
 
-def _record_sent(engine: sa.Engine, message: Outgoing, worker_id: str) -> None:
+def _record_sent(engine: sa.Engine, message: Outgoing, worker_id: str, now: datetime) -> None:
     with transaction(engine) as s:
         done = s.execute(
             update(OutboxMessage)
             .where(_mine(message.outbox_id, worker_id))
             .values(
                 status=OutboxStatus.SENT,
-                sent_at=utcnow(),
+                sent_at=now,
                 claimed_by=None,
                 claimed_until=None,
                 last_error="",
@@ -230,6 +236,7 @@ def _record_failure(
     message: Outgoing,
     worker_id: str,
     exc: Exception,
+    now: datetime,
 ) -> bool:
     """Count the attempt; schedule a retry, or give up with an alert. True when
     the message was given up."""
@@ -252,7 +259,7 @@ def _record_failure(
             _give_up(s, row, error)
             return True
         delay = retry_delay(settings, row.attempts)
-        row.next_attempt_at = utcnow() + timedelta(seconds=delay)
+        row.next_attempt_at = now + timedelta(seconds=delay)
         log.warning(
             "outbox #%s: attempt %s failed (%s); next in %ss", row.id, row.attempts, error, delay
         )
@@ -315,16 +322,17 @@ def relay_due(
     batch: int = 50,
     channels: dict[Medium, Channel] | None = None,
     max_seconds: float = 60.0,
+    clock: Clock = utcnow,
 ) -> RelayStats:
     """Sweep until nothing is due or ``max_seconds`` have passed, over one set
     of channels (one SMTP connection): the scheduler's job."""
     own = channels is None
     active = build_channels(settings) if channels is None else channels
     total = RelayStats()
-    deadline = time.monotonic() + max_seconds
+    deadline = clock() + timedelta(seconds=max_seconds)
     try:
-        while time.monotonic() < deadline:
-            stats = _sweep(engine, settings, batch, worker_id, active)
+        while clock() < deadline:
+            stats = _sweep(engine, settings, batch, worker_id, active, clock)
             total.add(stats)
             if stats.claimed < batch:
                 break
@@ -342,6 +350,7 @@ def run_relay(
     interval: float = 5.0,
     batch: int = 50,
     echo: Callable[[str], None] = print,
+    clock: Clock = utcnow,
 ) -> RelayStats:
     """The relay process: sweep until nothing is due (``once``), or for ever,
     sleeping ``interval`` seconds when idle, until SIGTERM or Ctrl+C."""
@@ -354,7 +363,7 @@ def run_relay(
     try:
         while not stopping.is_set():
             stats = relay_once(
-                engine, settings, batch=batch, worker_id=worker_id, channels=channels
+                engine, settings, batch=batch, worker_id=worker_id, channels=channels, clock=clock
             )
             total.add(stats)
             if stats.claimed:

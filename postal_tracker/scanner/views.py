@@ -22,7 +22,7 @@ from postal_tracker.auth.models import User
 from postal_tracker.auth.roles import Role
 from postal_tracker.auth.service import unit_ids_of
 from postal_tracker.auth.staff import current_staff
-from postal_tracker.custody.rules import HANDLING_ROLES
+from postal_tracker.custody.rules import HANDLING_ROLES, TERMINAL, Phase, receipt_kind
 from postal_tracker.db import utcnow
 from postal_tracker.errors import DomainError
 from postal_tracker.intake.access import holdings
@@ -56,13 +56,16 @@ def scanner() -> ResponseReturnValue:
         "role": str(user.role),
         "unit_ids": unit_ids_of(session, user),
     }
-    return render_template(
-        "scanner/scanner.html",
-        me=me,
-        strings=scanner_strings(),
-        handles=user.role in HANDLING_ROLES,
-        may_report=user.role in HANDLING_ROLES | {Role.SUPERVISOR},
-    )
+    # What the custody rules say for this person, so that the script holds
+    # no list of roles or phases of its own.
+    rules = {
+        "handles": user.role in HANDLING_ROLES,
+        "may_report": user.role in HANDLING_ROLES | {Role.SUPERVISOR},
+        "terminal": sorted(TERMINAL),
+        # The kind this person confirms an item offered to them with, by phase.
+        "receipt_kinds": {phase: receipt_kind(user.role, phase) for phase in Phase},
+    }
+    return render_template("scanner/scanner.html", me=me, strings=scanner_strings(), rules=rules)
 
 
 @bp.get("/me")

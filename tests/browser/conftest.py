@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
+from werkzeug.serving import ThreadedWSGIServer, make_server
 
 from tests.web.catalogs import compile_catalogs
 
@@ -26,6 +26,14 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A real browser takes seconds a test: all of them are slow (make test-fast).
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -61,6 +69,7 @@ def chromium() -> Iterator[Any]:
 def live_server(app: Flask) -> Iterator[str]:
     """The app served on 127.0.0.1 at a free port; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    assert isinstance(server, ThreadedWSGIServer)
     # Closing the server waits for the requests in flight (werkzeug's request
     # threads are daemons, never waited for): one still running after the
     # test would keep a database connection past the engine's disposal.

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from postal_tracker.auth.roles import Role
 from postal_tracker.custody.errors import IdempotencyMismatch, ItemNotFound, Refused
@@ -104,7 +104,8 @@ def test_fifty_identical_concurrent_appends_make_one_event(engine: sa.Engine) ->
     assert all(a.body == answers[0].body for a in answers)
     with transaction(engine) as s:
         assert events_with(s, offer.client_id) == 1
-        assert s.get(Item, item.id).event_count == 2  # accepted + offered
+        stored = s.get(Item, item.id)
+        assert stored is not None and stored.event_count == 2  # accepted + offered
 
 
 def test_racing_writers_of_one_item_keep_one_unbroken_chain(engine: sa.Engine) -> None:
@@ -120,7 +121,8 @@ def test_racing_writers_of_one_item_keep_one_unbroken_chain(engine: sa.Engine) -
     answers = _concurrently(20, send)
     assert all(isinstance(a, Answer) and not a.replayed for a in answers), answers
     with transaction(engine) as s:
-        assert s.get(Item, item.id).event_count == 21
+        stored = s.get(Item, item.id)
+        assert stored is not None and stored.event_count == 21
         assert list(verify_all(s)) == []
 
 
@@ -163,7 +165,7 @@ def test_two_receivers_confirm_at_once_one_wins_the_item_is_disputed_not_lost(
             for e in s.scalars(
                 select(CustodyEvent)
                 .where(CustodyEvent.item_id == item.id)
-                .order_by(CustodyEvent.seq)
+                .order_by(col(CustodyEvent.seq))
             )
         ]
         assert kinds == [

@@ -4,6 +4,7 @@ custody moves only by a confirmed handover."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -60,6 +61,7 @@ def _with_head(p: Proposal, state: ItemState, use_head: bool) -> Proposal:
     return Proposal(**{**p.__dict__, "follows": target or state.head_event_id})
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.data())
 def test_exactly_one_custodian_whatever_people_try(data: st.DataObject) -> None:
@@ -216,3 +218,28 @@ def test_the_journey_of_a_dossier_and_its_result() -> None:
     r = _ok(r, Proposal(EventKind.OUT_FOR_DELIVERY, ACTORS[1]), 13)
     r = _ok(r, Proposal(EventKind.DELIVERED, ACTORS[1]), 14)
     assert r.phase is Phase.DELIVERED and r.custodian == rules.CITIZEN
+
+
+def _accepts(state: ItemState, actor: Actor, kind: EventKind, follows: int) -> bool:
+    try:
+        decide(state, Proposal(kind, actor, follows=follows), 100)
+    except RuleViolation:
+        return False
+    return True
+
+
+def test_the_receipt_kind_the_scanner_offers_is_the_one_the_rules_accept() -> None:
+    """For everyone who handles items and every phase an offered item can be
+    in, ``receipt_kind`` (served to the scanner page) names a confirmation the
+    rules accept, and the only receipt kind (a step of the journey) they accept."""
+    giver = Party(1, 10)
+    for actor in ACTORS:
+        if actor.role not in rules.HANDLING_ROLES:
+            continue
+        for phase in set(Phase) - rules.TERMINAL - {Phase.NEW}:
+            offer = rules.Offer(9, giver, Party(actor.user_id, actor.unit_id), False)
+            state = ItemState(phase=phase, custodian=giver, offer=offer, head_event_id=9)
+            kind = rules.receipt_kind(actor.role, phase)
+            assert _accepts(state, actor, kind, 9), (actor.role, phase, kind)
+            receipts = [k for k in rules.RECEIPTS if _accepts(state, actor, k, 9)]
+            assert receipts == ([kind] if kind in rules.RECEIPTS else []), (actor.role, phase)

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from postal_tracker.custody.ledger import record
 from postal_tracker.custody.models import CustodyEvent, Item
@@ -36,7 +36,7 @@ def _item_with_history(engine: sa.Engine) -> tuple[str, list[int]]:
             s.scalars(
                 select(CustodyEvent.id)
                 .where(CustodyEvent.item_id == item.id)
-                .order_by(CustodyEvent.seq)
+                .order_by(col(CustodyEvent.seq))
             )
         )
         return item.tracking_code, [i for i in ids if i is not None]

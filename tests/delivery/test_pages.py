@@ -254,10 +254,10 @@ def test_altered_and_expired_links(app: Flask, browser: Browser, citizen_deliver
     assert browser.client.get("/c/not-a-token").status_code == 404
     real = clock.time
     try:
-        clock.time = lambda: real() - 30 * 86400  # type: ignore[assignment]
+        clock.time = lambda: real() - 30 * 86400
         old = _token(app, citizen_delivery)
     finally:
-        clock.time = real  # type: ignore[assignment]
+        clock.time = real
     expired = browser.client.get(f"/c/{old}")
     assert expired.status_code == 400
     assert 'lang="vi"' in expired.get_data(as_text=True)

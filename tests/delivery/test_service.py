@@ -262,7 +262,7 @@ def test_bad_proof_writes_nothing(
         )
     assert refused.value.code == code
     if field:
-        assert refused.value.field == field  # type: ignore[union-attr]
+        assert refused.value.field == field
     assert len(events(engine, tracking)) == before
     [d] = deliveries(engine, tracking)
     assert d.status is DeliveryStatus.OUT and d.signature_sha256 == ""

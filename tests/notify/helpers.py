@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from postal_tracker.db import utcnow
 from postal_tracker.intake.models import Dossier
 from postal_tracker.notify.models import OutboxMessage
 from postal_tracker.notify.outbox import enqueue_notice
@@ -43,3 +45,16 @@ def queue(session: Session, d: Dossier, key: str, **changes: Any) -> list[Outbox
         context=scheduled(**changes),
         dedupe_key=key,
     )
+
+
+class Clock:
+    """A clock that moves only when the test moves it: ``clock()`` is now."""
+
+    def __init__(self) -> None:
+        self.now: datetime = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)

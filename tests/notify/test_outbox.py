@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from postal_tracker.db import transaction
 from postal_tracker.intake.models import Dossier
@@ -135,7 +135,7 @@ def test_outbox_rows_are_never_deleted(engine: sa.Engine) -> None:
     assert _count(engine) == 2
 
 
-def _notice(d: Dossier, key: str, **changes: object) -> Notice:
+def _notice(d: Dossier, key: str, **changes: str) -> Notice:
     assert d.id is not None
     return Notice(
         d.id, d.sender_phone, d.sender_email, "delivery_scheduled", scheduled(**changes), key
@@ -150,7 +150,7 @@ def test_notices_queued_in_bulk_are_the_rows_queued_one_by_one(engine: sa.Engine
     with transaction(engine) as s:
         rows = {
             (m.medium, m.dedupe_key): m
-            for m in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+            for m in s.scalars(select(OutboxMessage).order_by(col(OutboxMessage.id)))
         }
     for single in one:
         bulk = rows[(single.medium, "bulk")]

@@ -12,23 +12,22 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.pool import NullPool
-from sqlmodel import col, func, select, update
+from sqlmodel import col, func, select
 
 from postal_tracker.custody.models import Alert
-from postal_tracker.db import make_engine, transaction, utcnow
+from postal_tracker.db import make_engine, transaction
 from postal_tracker.notify.channels import Channel, Outgoing, build_channels
 from postal_tracker.notify.models import Medium, OutboxMessage
 from postal_tracker.notify.outbox import enqueue_notice
-from postal_tracker.notify.relay import RelayStats, relay_due, relay_once
+from postal_tracker.notify.relay import RelayStats, relay_due, relay_once, run_relay
 from tests.notify.conftest import relay_settings
-from tests.notify.helpers import dossier, scheduled
+from tests.notify.helpers import Clock, dossier, scheduled
 from tests.notify.servers import SMS_PASSWORD, SMS_USER, Gateway, Mailbox
 
 RESULT = {"tracking_code": "HC123456785VN", "procedure_name": "Cấp giấy phép kinh doanh"}
@@ -60,18 +59,25 @@ def _by_status(engine: sa.Engine) -> dict[str, int]:
     return {str(status): n for status, n in pairs}
 
 
-def _expire_claims(engine: sa.Engine) -> None:
-    with transaction(engine) as s:
-        s.execute(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.claimed_by).is_not(None))
-            .values(claimed_until=utcnow() - timedelta(seconds=1))
-        )
-
-
 class Killed(BaseException):
     """A relay dying in the middle of its sweep (as SIGKILL would, nothing after
     this point runs)."""
+
+
+class Slow:
+    """A channel whose every send takes ``seconds`` on the relay's clock."""
+
+    def __init__(self, channel: Channel, clock: Clock, seconds: float) -> None:
+        self.channel = channel
+        self.clock = clock
+        self.seconds = seconds
+
+    def send(self, message: Outgoing) -> None:
+        self.channel.send(message)
+        self.clock.advance(self.seconds)
+
+    def close(self) -> None:
+        self.channel.close()
 
 
 class DiesAfter:
@@ -105,9 +111,10 @@ def test_a_relay_that_dies_mid_sweep_loses_nothing_and_repeats_with_the_same_key
     assert gateway.raw_counts() == {refs[0]: 1, refs[1]: 1}
     # Two sent and recorded; the other four still claimed by the dead relay.
     assert _by_status(engine) == {"sent": 2, "pending": 4}
-    assert relay_once(engine, settings, worker_id="alive").claimed == 0
-    _expire_claims(engine)  # as time would
-    stats = relay_once(engine, settings, worker_id="alive")
+    clock = Clock()
+    assert relay_once(engine, settings, worker_id="alive", clock=clock).claimed == 0
+    clock.advance(settings.notify_claim_seconds + 1)  # the dead relay's claim runs out
+    stats = relay_once(engine, settings, worker_id="alive", clock=clock)
     assert (stats.claimed, stats.sent) == (4, 4)
     assert gateway.raw_counts() == dict.fromkeys(refs, 1)
     assert _by_status(engine) == {"sent": 6}
@@ -133,23 +140,26 @@ def test_a_send_the_dead_relay_never_recorded_is_repeated_with_the_same_key(
 
 
 def test_a_relay_stops_before_its_claim_runs_out_and_hands_the_rest_back(
-    app: Flask, engine: sa.Engine, gateways: Callable[..., Gateway]
+    app: Flask, engine: sa.Engine, gateway: Gateway
 ) -> None:
-    # A claim of 4 s and sends that may hang 1 s: the relay sends for 3 s, about
-    # 7 of the 10 at 0.4 s each; the margins leave room for a stalled machine.
-    gateway = gateways(delay=0.4)
+    # A claim of 4 s and sends that may hang 1 s: the relay starts no send
+    # after 3 s. At 0.4 s a send, the ninth would start at 3.2 s.
     refs = _queue_sms(engine, 10)
     settings = relay_settings(
         app, gateway=gateway, notify_claim_seconds=4, notify_timeout_seconds=1
     )
-    first = relay_once(engine, settings, worker_id="w1")
-    assert first.claimed == 10
-    assert 0 < first.sent < 10 and first.released == 10 - first.sent
+    clock = Clock()
+    slow: dict[Medium, Channel] = {
+        Medium.SMS: Slow(build_channels(settings)[Medium.SMS], clock, 0.4)
+    }
+    first = relay_once(engine, settings, worker_id="w1", channels=slow, clock=clock)
+    assert (first.claimed, first.sent, first.released) == (10, 8, 2)
+    assert sorted(gateway.raw_counts()) == sorted(refs[:8])
     with transaction(engine) as s:
         claimed = s.scalar(select(func.count()).where(col(OutboxMessage.claimed_by).is_not(None)))
     assert claimed == 0
     # The rows handed back are due at once, for this relay or another.
-    while relay_once(engine, settings, worker_id="w2").claimed:
+    while relay_once(engine, settings, worker_id="w2", clock=clock).claimed:
         pass
     assert gateway.raw_counts() == dict.fromkeys(refs, 1)
     with transaction(engine) as s:
@@ -163,11 +173,12 @@ def test_a_message_that_kills_every_relay_runs_out_of_attempts(
     _queue_sms(engine, 1)
     settings = relay_settings(app, gateway=gateway, notify_max_attempts=2)
     dying: dict[Medium, Channel] = {Medium.SMS: DiesAfter(build_channels(settings)[Medium.SMS], 0)}
+    clock = Clock()
     for _ in range(2):
         with pytest.raises(Killed):
-            relay_once(engine, settings, worker_id="doomed", channels=dying)
-        _expire_claims(engine)
-    stats = relay_once(engine, settings, worker_id="next")
+            relay_once(engine, settings, worker_id="doomed", channels=dying, clock=clock)
+        clock.advance(settings.notify_claim_seconds + 1)
+    stats = relay_once(engine, settings, worker_id="next", clock=clock)
     assert (stats.claimed, stats.failed) == (0, 1)
     assert _by_status(engine) == {"failed": 1}
     assert gateway.receipts == []
@@ -275,9 +286,14 @@ def test_a_relay_process_killed_mid_sweep_and_restarted_loses_and_repeats_nothin
         )
     assert still_claimed and still_claimed <= 5  # the dead relay's batch, now orphaned
 
-    time.sleep(3.2)  # the dead relay's claim runs out
-    restarted = _relay_process(app, gateway, tmp_path, "--once", "--batch", "5")
-    assert restarted.wait(120) == 0
+    # Restarted once the dead relay's claim (3 s) has run out: in this
+    # process, on a clock past it (the relay command is tested below).
+    later = Clock()
+    later.advance(3.5)
+    settings = relay_settings(
+        app, gateway=gateway, notify_claim_seconds=3, notify_timeout_seconds=1
+    )
+    run_relay(engine, settings, once=True, batch=5, echo=lambda _: None, clock=later)
 
     delivered = [r.client_ref for r in gateway.delivered()]
     assert len(delivered) >= len(refs)  # at least once: the held one went twice

@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Callable
 
+import pytest
 from flask.testing import FlaskClient
 
 from tests.conftest import Browser
@@ -41,6 +42,30 @@ def test_the_scanner_page_carries_who_scans_and_a_csrf_token(
     assert isinstance(strings, dict)
     # Vietnamese first: the messages the script shows come translated.
     assert strings["saved"] == "Đã lưu trên điện thoại này"
+
+
+@pytest.mark.parametrize(
+    ("username", "handles", "in_transit", "result_ready"),
+    [
+        ("chuyenvien.sct", True, "delivered_to_agency", "handover_confirmed"),
+        ("buuta.donghy", True, "handover_confirmed", "result_collected"),
+        ("giamsat", False, "handover_confirmed", "handover_confirmed"),
+    ],
+)
+def test_the_scanner_page_is_served_what_the_rules_say_for_its_user(
+    as_user: Callable[[str], Browser],
+    username: str,
+    handles: bool,
+    in_transit: str,
+    result_ready: str,
+) -> None:
+    html = as_user(username).client.get("/scanner/").get_data(as_text=True)
+    rules = _json_script(html, "scanner-rules")
+    assert isinstance(rules, dict)
+    assert rules["handles"] is handles and rules["may_report"] is True
+    assert rules["terminal"] == ["delivered", "returned"]
+    assert rules["receipt_kinds"]["in_transit"] == in_transit
+    assert rules["receipt_kinds"]["result_ready"] == result_ready
 
 
 def test_the_service_worker_covers_the_scanner(client: FlaskClient) -> None:

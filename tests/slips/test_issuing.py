@@ -13,7 +13,7 @@ import pypdfium2 as pdfium
 import zxingcpp
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlmodel import select
+from sqlmodel import col, select
 
 from postal_tracker import db
 from postal_tracker.custody.models import CustodyEvent, Item
@@ -44,7 +44,9 @@ def _intake_slip(app: Flask, code_index: int = 0) -> IssuedSlip:
     with app.app_context():
         slips = (
             db.session()
-            .scalars(select(IssuedSlip).where(IssuedSlip.kind == "intake").order_by(IssuedSlip.id))
+            .scalars(
+                select(IssuedSlip).where(IssuedSlip.kind == "intake").order_by(col(IssuedSlip.id))
+            )
             .all()
         )
         return slips[code_index]

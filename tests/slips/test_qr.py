@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 import qrcode
 import zxingcpp
 from PIL import Image
@@ -31,6 +32,7 @@ def test_the_symbol_is_qrcodes_own_with_the_fixed_mask(
             assert symbol.is_dark(row, column) == bool(reference.modules[row][column])
 
 
+@pytest.mark.slow
 def test_the_version_sum_matches_qrcodes_search() -> None:
     for length in range(1, 312):
         reference = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M)

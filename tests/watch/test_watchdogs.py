@@ -189,6 +189,7 @@ def test_a_dossier_past_its_appointment_is_raised_for_the_agency(engine: sa.Engi
     with transaction(engine) as s:
         item = offered_to_sct(s)
         receipt = receive(s, item, days=3)
+        assert receipt.appointment is not None
         due_on = receipt.appointment.due_on
         item_id, sct = item.id, unit(s, "SCT").id
     on_the_day = datetime.combine(due_on, time(16), tzinfo=VN_TZ)

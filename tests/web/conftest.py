@@ -102,4 +102,4 @@ def error_for(page: str, field_id: str) -> str | None:
 
 def translated(app: Flask, locale: str, message: str, **variables: Any) -> str:
     with app.test_request_context(), force_locale(locale):
-        return gettext(message, **variables)
+        return str(gettext(message, **variables))

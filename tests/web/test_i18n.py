@@ -59,6 +59,7 @@ def test_pages_after_login_are_vietnamese(as_user: Callable[[str], Browser]) -> 
         assert words in page
 
 
+@pytest.mark.slow
 def test_make_translations_compiles_the_catalogues() -> None:
     """`make run` serves what `make translations` compiled: a recipe that
     fails quietly would serve the pages in English."""

@@ -9,8 +9,8 @@
   var T = JSON.parse(document.getElementById("scanner-strings").textContent);
   var API = root.dataset.api;
   var CSRF = root.dataset.csrf;
-  var HANDLING = ["commune_officer", "postal_worker", "post_office_clerk", "agency_clerk"];
-  var TERMINAL = ["delivered", "returned"];
+  // What the custody rules say for this person (postal_tracker/scanner/views.py).
+  var RULES = JSON.parse(document.getElementById("scanner-rules").textContent);
 
   function $(id) { return document.getElementById(id); }
   var input = $("scan-input");
@@ -19,59 +19,7 @@
   var syncing = false;
   var lastGeo = null;
 
-  // ---- S10 codes, the same rule as postal_tracker/s10.py ----------------
-  var WEIGHTS = [8, 6, 4, 2, 3, 5, 9, 7];
-  function checkDigit(serial) {
-    var total = 0;
-    for (var i = 0; i < 8; i++) total += Number(serial[i]) * WEIGHTS[i];
-    var c = 11 - (total % 11);
-    return c === 10 ? 0 : c === 11 ? 5 : c;
-  }
-  function issuable(serial) {
-    var check = checkDigit(serial);
-    if (check === 5) return false;
-    var swapped = serial.slice(0, 7) + String(check);
-    return serial[7] === String(check) || checkDigit(swapped) !== Number(serial[7]);
-  }
-  // "ok" with the normalised code, or the reason it is refused.
-  function validateCode(text) {
-    var code = text.replace(/[\s-]/g, "").toUpperCase();
-    var m = /^([A-Z]{2})(\d{8})(\d)([A-Z]{2})$/.exec(code);
-    if (!m) return { error: "bad_format" };
-    if (checkDigit(m[2]) !== Number(m[3]) || !issuable(m[2])) return { error: "bad_code" };
-    return { code: code };
-  }
-
-  // ---- Slip QR: <BASE>/V/<TOKEN>, token layout in postal_tracker/slips/token.py
-  var B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  function codeFromToken(token) {
-    token = token.trim().toUpperCase();
-    if (token.length !== 136 || !/^[A-Z2-7]+$/.test(token)) return null;
-    // Bytes 1..6 hold the packed code; they are characters 1..12 of the token
-    // (bits 8..55), so only the first 12 characters need decoding.
-    var bits = "";
-    for (var i = 0; i < 12; i++) bits += ("00000" + B32.indexOf(token[i]).toString(2)).slice(-5);
-    if (parseInt(bits.slice(0, 8), 2) !== 1) return null; // version 1 only
-    var value = parseInt(bits.slice(8, 56), 2); // 48 bits: exact in a double
-    var serial = value % 100000000;
-    var letters = Math.floor(value / 100000000);
-    var chars = [];
-    for (var k = 0; k < 4; k++) { chars.unshift(String.fromCharCode(65 + (letters % 26))); letters = Math.floor(letters / 26); }
-    if (letters !== 0) return null;
-    var digits = ("0000000" + serial).slice(-8);
-    return chars[0] + chars[1] + digits + checkDigit(digits) + chars[2] + chars[3];
-  }
-  // What the person scanned or typed -> {code} or {error}. The token's
-  // signature is checked by the server whenever it matters, not here.
-  function parseScan(text) {
-    text = (text || "").trim();
-    var marker = text.toUpperCase().lastIndexOf("/V/");
-    if (marker >= 0) {
-      var fromToken = codeFromToken(text.slice(marker + 3));
-      return fromToken ? validateCode(fromToken) : { error: "bad_code" };
-    }
-    return validateCode(text);
-  }
+  var parseScan = ScanCodes.parseScan;
 
   // ---- Times and ids ------------------------------------------------------
   function localIso(d) {
@@ -195,18 +143,7 @@
     if (item.offered_to_user_id != null) return item.offered_to_user_id === ME.id;
     return ME.unit_ids.indexOf(item.offered_to_unit_id) >= 0;
   }
-  // Which confirming kind fits the person's role and the item's phase
-  // (postal_tracker/custody/rules.py: _confirm).
-  function confirmKind(item) {
-    if (ME.role === "agency_clerk") {
-      if (item.phase === "accepted" || item.phase === "in_transit") return "delivered_to_agency";
-      if (item.phase === "held_for_pickup" || item.phase === "returning") return "returned_to_agency";
-    }
-    if ((ME.role === "postal_worker" || ME.role === "post_office_clerk") && item.phase === "result_ready") {
-      return "result_collected";
-    }
-    return "handover_confirmed";
-  }
+  function terminal(item) { return !!item && RULES.terminal.indexOf(item.phase) >= 0; }
 
   function show(view) {
     current = view;
@@ -219,15 +156,14 @@
     $("incident-form").hidden = true;
     var state = "";
     var actions = [];
-    var handles = HANDLING.indexOf(ME.role) >= 0;
-    var mayReport = handles || ME.role === "supervisor";
+    var handles = RULES.handles;
     if (item && item.disputed) {
       state = T.disputed;
-    } else if (item && TERMINAL.indexOf(item.phase) >= 0) {
+    } else if (terminal(item)) {
       state = "";
     } else if (offeredToMe(item)) {
       state = T.offered_to_you;
-      actions.push(confirmKind(item));
+      actions.push(RULES.receipt_kinds[item.phase]);
     } else if (holds(item) && handles) {
       state = T.you_hold;
       actions.push("handover_offered", "arrived", "departed");
@@ -237,7 +173,7 @@
     } else if (item) {
       state = T.held_by_other;
     }
-    if (mayReport && !(item && TERMINAL.indexOf(item.phase) >= 0)) actions.push("incident_opened");
+    if (RULES.may_report && !terminal(item)) actions.push("incident_opened");
     $("item-state").textContent = state;
     var box = $("item-actions");
     box.innerHTML = "";
@@ -545,6 +481,6 @@
   renderQueue().then(sync).then(refreshCaches);
   input.focus();
   // For tests and for people reading the code: the pure parts.
-  window.PostalScanner = { parseScan: parseScan, validateCode: validateCode, codeFromToken: codeFromToken, sync: sync,
+  window.PostalScanner = { parseScan: parseScan, sync: sync,
     hasPosition: function () { return lastGeo !== null; } };
 })();

@@ -2,7 +2,7 @@
 // the scanner opens without network. The queue itself lives in IndexedDB, not
 // here. API calls and uploads always go to the network, never to a cache.
 "use strict";
-var CACHE = "scanner-shell-v1";
+var CACHE = "scanner-shell-v2";
 var SCOPE = new URL(self.registration.scope);
 var SHELL = [
   SCOPE.pathname,
@@ -10,6 +10,7 @@ var SHELL = [
   "/static/app.css",
   "/static/scanner/scanner.css",
   "/static/scanner/queue.js",
+  "/static/scanner/codes.js",
   "/static/scanner/scanner.js",
   "/static/scanner/icon.svg"
 ];
