@@ -35,10 +35,17 @@ from postal_tracker import migrate
 from postal_tracker.app import create_app
 from postal_tracker.config import Settings
 from postal_tracker.db import transaction
+from tests.web.catalogs import compile_catalogs
 
 PG_URL = os.environ.get("POSTAL_TRACKER_TEST_DATABASE_URL", "")
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEMO_PASSWORD = "demo-pass-2026"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogs() -> None:
+    """Pages are checked in Vietnamese, from any folder: compile the catalogues first."""
+    compile_catalogs()
 
 
 def pytest_report_header(config: pytest.Config) -> str:

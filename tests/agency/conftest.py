@@ -93,10 +93,3 @@ def counts(session: Session) -> Counts:
 def in_tx(engine: sa.Engine) -> Callable[[], object]:
     """``with in_tx() as session:`` one committed transaction."""
     return lambda: transaction(engine)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def compiled_catalogs() -> None:
-    from tests.web.catalogs import compile_catalogs
-
-    compile_catalogs()

@@ -15,8 +15,6 @@ import pytest
 from flask import Flask
 from werkzeug.serving import ThreadedWSGIServer, make_server
 
-from tests.web.catalogs import compile_catalogs
-
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -34,11 +32,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in item.path.parents:
             item.add_marker(pytest.mark.slow)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def compiled_catalogs() -> None:
-    compile_catalogs()
 
 
 def _missing(reason: str) -> None:

@@ -1,17 +1,10 @@
-"""Fixtures for the manifest pages: compiled catalogues and demo unit ids."""
+"""Fixtures for the manifest pages: demo unit ids."""
 
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-
-from tests.web.catalogs import compile_catalogs
-
-
-@pytest.fixture(scope="session", autouse=True)
-def compiled_catalogs() -> None:
-    compile_catalogs()
 
 
 @pytest.fixture

@@ -14,14 +14,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask_babel import force_locale, gettext
 
-from tests.web.catalogs import compile_catalogs
-
 WRITTEN_TABLES = ("dossier", "dossier_document", "item", "custody_event")
-
-
-@pytest.fixture(scope="session", autouse=True)
-def compiled_catalogs() -> None:
-    compile_catalogs()
 
 
 @pytest.fixture
