@@ -77,10 +77,6 @@ def _client_id(form: FlaskForm) -> str:
         return str(uuid.uuid4())
 
 
-def _ledger_refused(form: FlaskForm, exc: LedgerError) -> None:
-    form.form_errors.append(_("The custody record refused this: %(reason)s", reason=exc.message))
-
-
 @bp.get("/")
 @login_required
 def dashboard() -> ResponseReturnValue:
@@ -133,9 +129,6 @@ def receive(item_id: int) -> ResponseReturnValue:
         )
     except DomainError as exc:
         show_on_form(form, exc)
-        return page(exc.status)
-    except LedgerError as exc:
-        _ledger_refused(form, exc)
         return page(exc.status)
     if receipt.answer.conflict:
         # The conflicting scan is evidence: keep it although the answer is an error.
@@ -233,10 +226,6 @@ def result(dossier_id: int) -> ResponseReturnValue:
     except DomainError as exc:
         show_on_form(form, exc)
         return page(exc.status)
-    except LedgerError as exc:
-        # The same form sent twice: the first one saved the result.
-        _ledger_refused(form, exc)
-        return page(exc.status)
     flash(_("Result recorded. Tracking code: %(code)s", code=result_item.tracking_code), "success")
     return redirect(url_for("agency.dashboard"))
 
@@ -293,9 +282,6 @@ def offer(item_id: int) -> ResponseReturnValue:
         )
     except DomainError as exc:
         show_on_form(form, exc)
-        return page(exc.status)
-    except LedgerError as exc:
-        _ledger_refused(form, exc)
         return page(exc.status)
     if answer.conflict:
         db.keep_writes_despite_error()

@@ -15,10 +15,9 @@ from pydantic import Field
 
 from postal_tracker import db
 from postal_tracker.api.schemas import DeviceTime, Strict
-from postal_tracker.api.views import ApiError, api_user, parse_body
+from postal_tracker.api.views import ApiError, api_error, api_user, domain_error, parse_body
 from postal_tracker.auth.models import User
 from postal_tracker.auth.service import units_of
-from postal_tracker.custody.errors import LedgerError
 from postal_tracker.errors import DomainError
 from postal_tracker.extensions import csrf
 from postal_tracker.manifests import service
@@ -61,25 +60,8 @@ class ManifestReceipt(Strict):
 REQUEST_MODELS = (ManifestCreate, ManifestItemAdd, ManifestOffer, ManifestReceipt)
 
 
-@bp.errorhandler(ApiError)
-def _api_error(exc: ApiError) -> ResponseReturnValue:
-    body: dict[str, Any] = {"code": exc.code, "message": exc.message}
-    if exc.fields:
-        body["fields"] = exc.fields
-    return jsonify(error=body), exc.status
-
-
-@bp.errorhandler(DomainError)
-def _domain_error(exc: DomainError) -> ResponseReturnValue:
-    body: dict[str, Any] = {"code": exc.code, "message": exc.untranslated()}
-    if exc.field:
-        body["fields"] = {exc.field: exc.untranslated()}
-    return jsonify(error=body), exc.status
-
-
-@bp.errorhandler(LedgerError)
-def _ledger_error(exc: LedgerError) -> ResponseReturnValue:
-    return jsonify(error={"code": exc.code, "message": exc.message}), exc.status
+bp.register_error_handler(ApiError, api_error)
+bp.register_error_handler(DomainError, domain_error)
 
 
 def _visible(user: User, reference: str) -> Manifest:

@@ -60,7 +60,7 @@ class ApiError(Exception):
 
 
 @bp.errorhandler(ApiError)
-def _api_error(exc: ApiError) -> ResponseReturnValue:
+def api_error(exc: ApiError) -> ResponseReturnValue:
     body: dict[str, Any] = {"code": exc.code, "message": exc.message}
     if exc.fields:
         body["fields"] = exc.fields
@@ -68,10 +68,14 @@ def _api_error(exc: ApiError) -> ResponseReturnValue:
 
 
 @bp.errorhandler(DomainError)
-def _domain_error(exc: DomainError) -> ResponseReturnValue:
+def domain_error(exc: DomainError) -> ResponseReturnValue:
+    """Every API blueprint answers a refusal this way."""
     # Whether the item is missing or out of scope is never told apart.
     message = NOT_IN_SCOPE if isinstance(exc, ItemNotFound) else exc.untranslated()
-    return jsonify(error={"code": exc.code, "message": message}), HTTP_STATUS[exc.kind]
+    body: dict[str, Any] = {"code": exc.code, "message": message}
+    if exc.field:
+        body["fields"] = {exc.field: message}
+    return jsonify(error=body), HTTP_STATUS[exc.kind]
 
 
 def parse_body(model: type[BaseModel]) -> Any:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 
-from postal_tracker.clock import MAX_CLOCK_AHEAD
+from postal_tracker.clock import check_device_time
 from postal_tracker.custody import rules
 from postal_tracker.custody.chain import GENESIS, digest, event_hash
 from postal_tracker.custody.errors import IdempotencyMismatch, ItemNotFound, Refused
@@ -190,7 +190,7 @@ def _decide(
     session: Session, actor: Actor, scan: Scan, item: Item, request_digest: str
 ) -> tuple[_NewEvent, _Conflict | None]:
     """The event to write for ``scan`` (a conflict if it named a stale event)."""
-    _check_device_time(scan.device_time)
+    check_device_time(scan.device_time, now=utcnow())
     proposal = _proposal(actor, scan, offer_receiver(session, item, scan.follows))
     state = state_of(item)
     # The event id is not known before the insert; rules only need it as the
@@ -492,16 +492,6 @@ def _replay_of(earlier: CustodyEvent, request_digest: str) -> Answer:
         replayed=True,
         conflict=earlier.kind is EventKind.CONFLICT,
     )
-
-
-def _check_device_time(device_time: datetime) -> None:
-    if device_time.tzinfo is None:
-        raise Refused(N_("The device time must carry its UTC offset."), code="device_time")
-    if device_time - utcnow() > MAX_CLOCK_AHEAD:
-        raise Refused(
-            N_("The device clock is ahead of the server; check the phone's time."),
-            code="device_time",
-        )
 
 
 def offer_receiver(session: Session, item: Item, follows: int | None) -> Party | None:

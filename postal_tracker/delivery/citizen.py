@@ -147,14 +147,15 @@ def _move(token: str, *, pickup: bool) -> ResponseReturnValue:
             raise planner.slot_refused("past")
         with db.undone_on_error() as session:
             service.citizen_move(session, delivery, day, _today(), _settings(), pickup=pickup)
+    except LedgerError:
+        # The custody record refused the change: the result moved on meanwhile.
+        flash(_("This delivery can no longer be changed."), "error")
+        return redirect(url_for("citizen.show", token=token))
     except DomainError as exc:
         if exc.field == "day":
             show_on_form(form, exc)
             return _page(token, form, exc.status)
         flash(translated(exc), "error")
-        return redirect(url_for("citizen.show", token=token))
-    except LedgerError:
-        flash(_("This delivery can no longer be changed."), "error")
         return redirect(url_for("citizen.show", token=token))
     if pickup:
         flash(

@@ -31,7 +31,6 @@ from postal_tracker.auth.roles import Role
 from postal_tracker.auth.staff import current_staff
 from postal_tracker.clock import VN_TZ
 from postal_tracker.config import Settings
-from postal_tracker.custody.errors import LedgerError
 from postal_tracker.custody.models import CustodyEvent, Item
 from postal_tracker.delivery import queries, routes, routes_csv, service
 from postal_tracker.delivery.forms import (
@@ -234,7 +233,7 @@ def start() -> ResponseReturnValue:
     try:
         with db.undone_on_error() as session:
             started = service.start_run(session, user, day, _settings())
-    except (DomainError, LedgerError):
+    except DomainError:
         flash(_("The run could not be started; reload and try again."), "error")
         return redirect(url_for("delivery.run", day=day.isoformat()))
     flash(
@@ -429,7 +428,7 @@ def confirm_return(delivery_id: int) -> ResponseReturnValue:
             service.confirm_return(session, user, delivery_id)
     except NotFound:
         abort(404)
-    except (DomainError, LedgerError):
+    except DomainError:
         flash(_("This result moved meanwhile; nothing was recorded."), "error")
         return redirect(url_for("delivery.returns"))
     flash(_("Result taken back by the agency."), "success")

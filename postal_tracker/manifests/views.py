@@ -29,7 +29,7 @@ from postal_tracker.auth.service import units_of
 from postal_tracker.auth.staff import current_staff
 from postal_tracker.clock import page_device_time
 from postal_tracker.config import Settings
-from postal_tracker.custody.errors import IdempotencyMismatch, LedgerError
+from postal_tracker.custody.errors import IdempotencyMismatch
 from postal_tracker.custody.rules import HANDLING_ROLES
 from postal_tracker.errors import DomainError
 from postal_tracker.manifests import service
@@ -59,12 +59,10 @@ def _visible(reference: str) -> Manifest:
     return manifest
 
 
-def _message(exc: DomainError | LedgerError) -> str:
-    if isinstance(exc, DomainError):
-        return translated(exc)
+def _message(exc: DomainError) -> str:
     if isinstance(exc, IdempotencyMismatch):
         return str(_("This form was already sent with other content; nothing was recorded."))
-    return str(_("The custody rules refused this: %(reason)s", reason=exc.message))
+    return translated(exc)
 
 
 def _fresh_id() -> str:
@@ -107,7 +105,7 @@ def new() -> ResponseReturnValue:
             unit_id=form.unit_id.data or None,
             note=form.note.data or "",
         )
-    except (DomainError, LedgerError) as exc:
+    except DomainError as exc:
         flash(_message(exc), "error")
         return redirect(url_for("manifests.index"))
     return redirect(url_for("manifests.show", reference=manifest.reference))
@@ -232,7 +230,7 @@ def offer(reference: str) -> ResponseReturnValue:
                     current_app.config["SETTINGS"], lang=str(get_locale())
                 ),
             )
-    except (DomainError, LedgerError) as exc:
+    except DomainError as exc:
         manifest = _visible(reference)
         field = getattr(exc, "field", None)
         target = form.receiver_unit if field == "receiver_unit" else form.receiver_username
@@ -312,15 +310,15 @@ def receive(reference: str) -> ResponseReturnValue:
                 client_id=(form.client_id.data or _fresh_id())[:64],
                 device_time=page_device_time(form.device_time.data),
             )
-    except (DomainError, LedgerError) as exc:
+    except DomainError as exc:
         form.codes.errors = [_message(exc) + _which(exc, texts)]
         return _receive_page(_visible(reference), form, 422)
     return _result_page(manifest, result)
 
 
-def _which(exc: DomainError | LedgerError, texts: list[str]) -> str:
+def _which(exc: DomainError, texts: list[str]) -> str:
     """The code a per-code error is about, so the person can find it."""
-    field = getattr(exc, "field", None) or ""
+    field = exc.field or ""
     if field.startswith("codes."):
         return f" ({texts[int(field.split('.')[1])]})"
     return ""
