@@ -92,10 +92,12 @@ def test_a_missed_original_that_the_rules_would_now_refuse_still_gets_its_answer
     assert _events_with(app, offer["client_id"]) == 1
 
 
-def _wait_for_lock_waiter(engine: sa.Engine) -> None:
-    deadline = time.monotonic() + 20
+def _wait_for_lock_waiter(engine: sa.Engine, waiter: threading.Thread, answers: list[Any]) -> None:
+    deadline = time.monotonic() + 30
     with engine.connect() as conn:
         while time.monotonic() < deadline:
+            # A retry that never reached the lock has something to say.
+            assert waiter.is_alive(), f"the retry ended without waiting: {answers}"
             waiting = conn.execute(
                 sa.text(
                     "SELECT count(*) FROM pg_stat_activity "
@@ -119,14 +121,18 @@ def test_a_retry_waiting_for_the_lock_while_its_original_commits(
     answers: list[Any] = []
 
     def retry() -> None:
-        r = app.test_client().post("/api/v1/scans", json=body, headers=auth(officer))
+        try:
+            r = app.test_client().post("/api/v1/scans", json=body, headers=auth(officer))
+        except Exception as exc:  # said by the assertions below, not lost in the thread
+            answers.append(("raised", repr(exc)))
+            raise
         answers.append((r.status_code, r.get_json()))
 
     with transaction(engine) as s:
         lock_item(s, item_code)  # the original holds the item's lock...
         waiter = threading.Thread(target=retry)
         waiter.start()
-        _wait_for_lock_waiter(engine)  # ...while the retry waits for it
+        _wait_for_lock_waiter(engine, waiter, answers)  # ...while the retry waits for it
         original = record(
             s,
             actor(s, "canbo.trangxa"),
