@@ -95,20 +95,10 @@ def clear_resolved(
     for alert in session.scalars(query):
         if alert.finding_key in still_true:
             continue
-        # The event that moved the item (or delivered its result), if any.
-        closing = (
-            session.scalar(
-                select(CustodyEvent.id)
-                .where(
-                    CustodyEvent.item_id == alert.item_id,
-                    col(CustodyEvent.server_time) >= alert.created_at,
-                )
-                .order_by(col(CustodyEvent.id))
-                .limit(1)
-            )
-            if alert.item_id is not None
-            else None
-        )
+        # The item's newest event when the cause was seen gone: the one that
+        # moved it, confirmed the offer or brought the result (runs are minutes apart).
+        item = session.get(Item, alert.item_id) if alert.item_id is not None else None
+        closing = item.head_event_id if item else None
         _close(session, alert, None, CLEARED_NOTE, now or utcnow(), closing)
         cleared += 1
     session.flush()
