@@ -48,6 +48,20 @@ def received_with_one_missing(engine: sa.Engine) -> str:
     return codes[0]
 
 
+def disputed_in_a_bag(engine: sa.Engine) -> tuple[str, str]:
+    """An item that moved after its bag was offered, then received with the
+    bag: a conflict. Its code and the bag's reference."""
+    codes = make_items(engine, 1)
+    ref = offered(engine, codes)
+    with transaction(engine) as s:
+        record(s, actor(s, GIVER, GIVER_OFFICE), scan(codes[0], EventKind.DEPARTED))
+    with transaction(engine) as s:
+        service.receive_manifest(
+            s, user(s, RECEIVER), manifest(s, ref), codes, client_id=cid(), device_time=now()
+        )
+    return codes[0], ref
+
+
 def is_open(engine: sa.Engine, alert: Alert) -> bool:
     with transaction(engine) as s:
         found = s.get(Alert, alert.id)
@@ -86,21 +100,15 @@ def test_the_missing_item_received_closes_its_alert(engine: sa.Engine) -> None:
 
 
 def test_a_dispute_closes_its_alert_only_when_a_supervisor_settles_it(engine: sa.Engine) -> None:
-    codes = make_items(engine, 1)
-    ref = offered(engine, codes)
+    code, _ = disputed_in_a_bag(engine)
     with transaction(engine) as s:
-        record(s, actor(s, GIVER, GIVER_OFFICE), scan(codes[0], EventKind.DEPARTED))
-    with transaction(engine) as s:
-        service.receive_manifest(
-            s, user(s, RECEIVER), manifest(s, ref), codes, client_id=cid(), device_time=now()
-        )
-        item_id = item(s, codes[0]).id
+        item_id = item(s, code).id
     [alert] = alerts_of(engine, "custody_conflict", item_id=item_id)
     with transaction(engine) as s:
         record(
             s,
             actor(s, GIVER, GIVER_OFFICE),
-            scan(codes[0], EventKind.INCIDENT_OPENED, data={"incident": {"kind": "other"}}),
+            scan(code, EventKind.INCIDENT_OPENED, data={"incident": {"kind": "other"}}),
         )
     run_watchdogs(engine, utcnow())
     assert is_open(engine, alert)  # an incident opened settles nothing
@@ -109,7 +117,7 @@ def test_a_dispute_closes_its_alert_only_when_a_supervisor_settles_it(engine: sa
         answer = record(
             s,
             actor(s, "giamsat"),
-            scan(codes[0], EventKind.INCIDENT_RESOLVED, new_custodian_user_id=user(s, GIVER).id),
+            scan(code, EventKind.INCIDENT_RESOLVED, new_custodian_user_id=user(s, GIVER).id),
         )
     run_watchdogs(engine, utcnow())
     assert not is_open(engine, alert)
@@ -165,14 +173,8 @@ def test_every_kind_of_alert_reads_in_vietnamese(
 ) -> None:
     # Raised by the code that raises them in the app.
     received_with_one_missing(engine)  # manifest_missing (and the bag's conflict below)
-    codes = make_items(engine, 1)
-    ref = offered(engine, codes)
+    _, ref = disputed_in_a_bag(engine)  # custody_conflict
     with transaction(engine) as s:
-        record(s, actor(s, GIVER, GIVER_OFFICE), scan(codes[0], EventKind.DEPARTED))
-    with transaction(engine) as s:
-        service.receive_manifest(
-            s, user(s, RECEIVER), manifest(s, ref), codes, client_id=cid(), device_time=now()
-        )  # custody_conflict
         held = new_item(s, GIVER, GIVER_OFFICE)
         record(
             s,
