@@ -22,12 +22,14 @@ from postal_tracker.db import utcnow
 from postal_tracker.errors import N_, DomainError
 from postal_tracker.units.models import Unit
 from postal_tracker.units.service import units_under
+from postal_tracker.watch.findings import OFFER_UNCONFIRMED, STALLED
 from postal_tracker.watch.models import AlertResolution
 from postal_tracker.watch.rules import Finding
 from postal_tracker.workdays import local_date
 
 NOTE_MAX = 1000
 CLEARED_NOTE = "Condition cleared (seen by the watchdog)."
+CLEARED_BY_ITEM_EVENT = frozenset({STALLED, OFFER_UNCONFIRMED})
 # Alerts raised by an event, closed by the first later event on their item of
 # these kinds: the missing item received, the disputed item settled.
 SETTLED_BY = {
@@ -95,10 +97,11 @@ def clear_resolved(
     for alert in session.scalars(query):
         if alert.finding_key in still_true:
             continue
-        # The item's newest event when the cause was seen gone: the one that
-        # moved it, confirmed the offer or brought the result (runs are minutes apart).
+        # A stalled item or an offer clears by an event on the item: its newest
+        # event when the cause was seen gone (runs are minutes apart). A result
+        # arrives on another item: no event is named for it.
         item = session.get(Item, alert.item_id) if alert.item_id is not None else None
-        closing = item.head_event_id if item else None
+        closing = item.head_event_id if item and alert.kind in CLEARED_BY_ITEM_EVENT else None
         _close(session, alert, None, CLEARED_NOTE, now or utcnow(), closing)
         cleared += 1
     session.flush()
