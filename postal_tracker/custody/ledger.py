@@ -148,6 +148,8 @@ def record(
                 item_id=item.id,
                 event_id=event_id,
                 message=f"Conflicting scan of {item.tracking_code}: {conflict.reason}.",
+                message_id=N_("Conflicting scan of %(code)s: %(reason)s."),
+                params={"code": item.tracking_code, "reason": conflict.reason},
             )
         )
         session.flush()

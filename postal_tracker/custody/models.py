@@ -97,6 +97,10 @@ class Alert(SQLModel, table=True):
     item_id: int | None = Field(default=None, foreign_key="item.id", index=True)
     event_id: int | None = Field(default=None, foreign_key="custody_event.id")
     message: str = Field(max_length=1000)
+    # The text as a message id and its parameters, translated when shown;
+    # None on alerts raised before they were kept (shown by ``message``).
+    message_id: str | None = Field(default=None, max_length=300)
+    params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

@@ -485,6 +485,10 @@ def offer_overdue_holds(session: Session, today: date) -> int:
                     f"{item.tracking_code} was not collected by "
                     f"{vn_date(delivery.hold_until or today)}; it is offered back to the agency."
                 ),
+                message_id=N_(
+                    "%(code)s was not collected by %(day)s; it is offered back to the agency."
+                ),
+                params={"code": item.tracking_code, "day": vn_date(delivery.hold_until or today)},
             )
         )
         offered += 1

@@ -492,6 +492,8 @@ def receive_manifest(
                     item_id=item.id,
                     event_id=event_id,
                     message=f"{code} listed in manifest {ref} was not received.",
+                    message_id=N_("%(code)s listed in manifest %(ref)s was not received."),
+                    params={"code": code, "ref": ref},
                 )
             )
             outcomes[code] = (Outcome.MISSING, item.id, event_id)
@@ -504,6 +506,10 @@ def receive_manifest(
                     item_id=item.id,
                     event_id=event_id,
                     message=f"{code} was received with manifest {ref} without being listed.",
+                    message_id=N_(
+                        "%(code)s was received with manifest %(ref)s without being listed."
+                    ),
+                    params={"code": code, "ref": ref},
                 )
             )
             outcomes[code] = (Outcome.EXTRA, item.id, event_id)

@@ -48,6 +48,7 @@ from sqlmodel import col, or_, select, update
 from postal_tracker.config import Settings
 from postal_tracker.custody.models import Alert
 from postal_tracker.db import Clock, transaction, utcnow
+from postal_tracker.errors import N_
 from postal_tracker.intake.models import Dossier
 from postal_tracker.notify.channels import (
     Channel,
@@ -291,6 +292,18 @@ def _alert(session: sa.orm.Session, row: OutboxMessage, error: str) -> Alert:
             f"{mask_recipient(row.recipient)} not delivered after {row.attempts} "
             f"attempt(s): {error}"
         )[:1000],
+        message_id=N_(
+            "Notice #%(id)s for %(code)s by %(medium)s to %(to)s not delivered "
+            "after %(attempts)s attempt(s): %(error)s"
+        ),
+        params={
+            "id": str(row.id),
+            "code": code,
+            "medium": row.medium,
+            "to": mask_recipient(row.recipient),
+            "attempts": str(row.attempts),
+            "error": error[:500],
+        },
     )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement, func, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
@@ -16,17 +16,34 @@ from sqlmodel import col, select
 from postal_tracker.auth.models import User
 from postal_tracker.auth.roles import Role
 from postal_tracker.auth.service import units_of
-from postal_tracker.custody.models import Alert, Item
+from postal_tracker.custody.models import Alert, CustodyEvent, Item
+from postal_tracker.custody.rules import EventKind
 from postal_tracker.db import utcnow
 from postal_tracker.errors import N_, DomainError
 from postal_tracker.units.models import Unit
 from postal_tracker.units.service import units_under
+from postal_tracker.watch.findings import OFFER_UNCONFIRMED, STALLED
 from postal_tracker.watch.models import AlertResolution
 from postal_tracker.watch.rules import Finding
 from postal_tracker.workdays import local_date
 
 NOTE_MAX = 1000
 CLEARED_NOTE = "Condition cleared (seen by the watchdog)."
+CLEARED_BY_ITEM_EVENT = frozenset({STALLED, OFFER_UNCONFIRMED})
+# Alerts raised by an event, closed by the first later event on their item of
+# these kinds: the missing item received, the disputed item settled.
+SETTLED_BY = {
+    "manifest_missing": frozenset(
+        {
+            EventKind.HANDOVER_CONFIRMED,
+            EventKind.ARRIVED,
+            EventKind.DELIVERED_TO_AGENCY,
+            EventKind.RESULT_COLLECTED,
+            EventKind.RETURNED_TO_AGENCY,
+        }
+    ),
+    "custody_conflict": frozenset({EventKind.INCIDENT_RESOLVED}),
+}
 JOB_FAILED = "job_failed"
 
 
@@ -49,7 +66,9 @@ def raise_findings(session: Session, findings: Iterable[Finding]) -> list[Alert]
             kind=finding.kind,
             unit_id=finding.unit_id,
             item_id=finding.item_id,
-            message=finding.message[:1000],
+            message=finding.message,
+            message_id=finding.message_id,
+            params=finding.params,
             finding_key=finding.key,
         )
         try:
@@ -78,13 +97,55 @@ def clear_resolved(
     for alert in session.scalars(query):
         if alert.finding_key in still_true:
             continue
-        _close(session, alert, None, CLEARED_NOTE, now or utcnow())
+        # A stalled item or an offer clears by an event on the item: its newest
+        # event when the cause was seen gone (runs are minutes apart). A result
+        # arrives on another item: no event is named for it.
+        item = session.get(Item, alert.item_id) if alert.item_id is not None else None
+        closing = item.head_event_id if item and alert.kind in CLEARED_BY_ITEM_EVENT else None
+        _close(session, alert, None, CLEARED_NOTE, now or utcnow(), closing)
         cleared += 1
     session.flush()
     return cleared
 
 
-def _close(session: Session, alert: Alert, user: User | None, note: str, now: datetime) -> None:
+def close_settled(session: Session, now: datetime | None = None) -> int:
+    """Close the open alerts raised by an event whose cause a later event on
+    the same item removed (:data:`SETTLED_BY`), naming that event."""
+    cleared = 0
+    for kind, settling in SETTLED_BY.items():
+        later = (
+            select(func.min(CustodyEvent.id))
+            .where(
+                CustodyEvent.item_id == Alert.item_id,
+                col(CustodyEvent.id) > Alert.event_id,
+                col(CustodyEvent.kind).in_(settling),
+            )
+            .correlate(Alert)
+            .scalar_subquery()
+        )
+        query = select(Alert, later).where(
+            Alert.kind == kind,
+            col(Alert.resolved_at).is_(None),
+            col(Alert.event_id).is_not(None),
+            later.is_not(None),
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(of=Alert, skip_locked=True)
+        for alert, event_id in session.execute(query).all():
+            _close(session, alert, None, CLEARED_NOTE, now or utcnow(), event_id)
+            cleared += 1
+    session.flush()
+    return cleared
+
+
+def _close(
+    session: Session,
+    alert: Alert,
+    user: User | None,
+    note: str,
+    now: datetime,
+    event_id: int | None = None,
+) -> None:
     assert alert.id is not None
     alert.resolved_at = now
     alert.resolved_by_user_id = user.id if user else None
@@ -94,6 +155,7 @@ def _close(session: Session, alert: Alert, user: User | None, note: str, now: da
             resolved_by_user_id=user.id if user else None,
             note=note,
             resolved_at=now,
+            closed_by_event_id=event_id,
         )
     )
 
@@ -117,7 +179,8 @@ def job_failed(session: Session, job: str, error: str, now: datetime) -> list[Al
                 kind=JOB_FAILED,
                 unit_id=root.id if root else None,
                 item_id=None,
-                message=f"Scheduled job {job!r} failed: {error}"[:1000],
+                message_id=N_("Scheduled job %(job)s failed: %(error)s"),
+                params={"job": job, "error": error[:800]},
             )
             for root in roots
         ],

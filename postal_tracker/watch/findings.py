@@ -17,6 +17,7 @@ from postal_tracker.config import DEFAULT_LIMITS, PERSON, Limits
 from postal_tracker.custody.models import CustodyEvent, Item
 from postal_tracker.custody.rules import TERMINAL, Phase
 from postal_tracker.delivery.models import OPEN_STATUSES, Delivery
+from postal_tracker.errors import N_
 from postal_tracker.intake.models import Dossier
 from postal_tracker.units.models import Unit
 from postal_tracker.watch import rules
@@ -98,10 +99,8 @@ def stalled_custody(
                 kind=STALLED,
                 unit_id=_region_unit(item, intake_units),
                 item_id=item.id,
-                message=(
-                    f"{item.tracking_code} has not moved since {since:%d/%m/%Y} "
-                    f"(held by {holder}; phase {item.phase})."
-                ),
+                message_id=N_("%(code)s has not moved since %(since)s."),
+                params={"code": item.tracking_code, "since": f"{since:%d/%m/%Y}"},
             )
         )
     return found
@@ -128,10 +127,11 @@ def unconfirmed_offers(
             kind=OFFER_UNCONFIRMED,
             unit_id=_region_unit(item, intake_units),
             item_id=item.id,
-            message=(
-                f"{item.tracking_code}: handover offered at "
-                f"{offered_at.astimezone(VN_TZ):%d/%m/%Y %H:%M} is not confirmed."
-            ),
+            message_id=N_("%(code)s: handover offered at %(at)s is not confirmed."),
+            params={
+                "code": item.tracking_code,
+                "at": f"{offered_at.astimezone(VN_TZ):%d/%m/%Y %H:%M}",
+            },
         )
         for item, offered_at in rows
         if rules.offer_overdue(offered_at, now, limits)
@@ -169,10 +169,15 @@ def past_appointments(session: Session, today: date) -> list[Finding]:
                 kind=PAST_APPOINTMENT,
                 unit_id=appointment.agency_id,
                 item_id=item.id if item else None,
-                message=(
-                    f"{item.tracking_code if item else f'dossier {dossier.id}'}: "
-                    f"appointment {appointment.due_on:%d/%m/%Y} passed with no result."
+                message_id=(
+                    N_("%(code)s: appointment %(due)s passed with no result.")
+                    if item
+                    else N_("Dossier %(code)s: appointment %(due)s passed with no result.")
                 ),
+                params={
+                    "code": item.tracking_code if item else str(dossier.id),
+                    "due": f"{appointment.due_on:%d/%m/%Y}",
+                },
             )
         )
     return found
@@ -194,17 +199,27 @@ def not_in_office(session: Session, today: date) -> list[Finding]:
     found = []
     for worker_id, (worker, items) in by_worker.items():
         codes = ", ".join(i.tracking_code for i in items[:20])
-        more = f" and {len(items) - 20} more" if len(items) > 20 else ""
         found.append(
             Finding(
                 key=f"{NOT_IN_OFFICE}:{worker_id}:{today.isoformat()}",
                 kind=NOT_IN_OFFICE,
                 unit_id=items[0].custodian_unit_id,
                 item_id=items[0].id if len(items) == 1 else None,
-                message=(
-                    f"{worker.username} still holds {len(items)} item(s) at the end of "
-                    f"{today:%d/%m/%Y}: {codes}{more}."
+                message_id=(
+                    N_("%(user)s still holds %(count)s item(s) at the end of %(day)s: %(codes)s.")
+                    if len(items) <= 20
+                    else N_(
+                        "%(user)s still holds %(count)s item(s) at the end of %(day)s: "
+                        "%(codes)s and %(more)s more."
+                    )
                 ),
+                params={
+                    "user": worker.username,
+                    "count": str(len(items)),
+                    "day": f"{today:%d/%m/%Y}",
+                    "codes": codes,
+                    "more": str(len(items) - 20),
+                },
             )
         )
     return found

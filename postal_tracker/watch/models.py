@@ -20,6 +20,9 @@ class AlertResolution(SQLModel, table=True):
     alert_id: int = Field(foreign_key="alert.id", unique=True)
     resolved_by_user_id: int | None = Field(default=None, foreign_key="user.id")
     note: str = Field(max_length=1000)
+    # The custody event by which the alert's cause went away (closed by the
+    # watchdog); None when a supervisor closed it by hand.
+    closed_by_event_id: int | None = Field(default=None, foreign_key="custody_event.id")
     resolved_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

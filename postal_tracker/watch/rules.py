@@ -3,7 +3,7 @@ offer or an appointment is overdue, when the day's bags must balance."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from postal_tracker.config import DEFAULT_LIMITS, Limits
@@ -21,7 +21,14 @@ class Finding:
     kind: str
     unit_id: int | None
     item_id: int | None
-    message: str
+    # A message id (``N_``) and its parameters: translated when shown.
+    message_id: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        """The text in English, kept on the alert beside the id."""
+        return (self.message_id % self.params)[:1000]
 
 
 def leg_deadline(

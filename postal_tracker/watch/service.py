@@ -13,7 +13,7 @@ from postal_tracker.clock import VN_TZ
 from postal_tracker.config import DEFAULT_LIMITS, Limits
 from postal_tracker.db import transaction
 from postal_tracker.watch import findings
-from postal_tracker.watch.alerts import clear_resolved, raise_findings
+from postal_tracker.watch.alerts import clear_resolved, close_settled, raise_findings
 from postal_tracker.watch.rules import reconciliation_due
 
 
@@ -25,7 +25,8 @@ class WatchRun:
 
 
 def run_watchdogs(engine: Engine, now: datetime, limits: Limits = DEFAULT_LIMITS) -> WatchRun:
-    """Stalled custody, unconfirmed offers, dossiers past their appointment."""
+    """Stalled custody, unconfirmed offers, dossiers past their appointment;
+    alerts whose cause went away are closed, naming the event that did it."""
     today = now.astimezone(VN_TZ).date()
     with transaction(engine) as session:
         found = [
@@ -35,6 +36,7 @@ def run_watchdogs(engine: Engine, now: datetime, limits: Limits = DEFAULT_LIMITS
         ]
         raised = raise_findings(session, found)
         cleared = clear_resolved(session, findings.SELF_CLEARING, {f.key for f in found}, now)
+        cleared += close_settled(session, now)
     return WatchRun(len(found), len(raised), cleared)
 
 

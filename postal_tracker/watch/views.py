@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length
 
 from postal_tracker import db
 from postal_tracker.auth.staff import current_staff
+from postal_tracker.custody.models import Alert
 from postal_tracker.errors import DomainError
 from postal_tracker.watch import alerts
 from postal_tracker.watch.alerts import NOTE_MAX
@@ -35,6 +36,28 @@ KIND_LABELS = {
 }
 
 
+# Parameters that are codes, shown in words.
+PARAM_TEXT = {
+    "reason": {
+        "offer_superseded": _l("a newer handover offer replaced the one confirmed"),
+        "moved_meanwhile": _l("the item moved meanwhile"),
+    },
+    "medium": {"sms": _l("SMS"), "email": _l("email")},
+}
+
+
+def alert_text(alert: Alert) -> str:
+    """The alert's text in the reader's language; an alert raised before
+    message ids were kept shows the text it stored."""
+    if alert.message_id is None:
+        return alert.message
+    params = {
+        name: str(PARAM_TEXT.get(name, {}).get(value, value))
+        for name, value in (alert.params or {}).items()
+    }
+    return str(_(alert.message_id, **params))
+
+
 class ResolveForm(FlaskForm):
     note = TextAreaField(
         _l("What was done"),
@@ -51,6 +74,7 @@ def _page(form: ResolveForm | None = None, failed_id: int | None = None) -> str:
         "watch/alerts.html",
         rows=alerts.open_alerts(session, current_staff()),
         kind_labels=KIND_LABELS,
+        alert_text=alert_text,
         form=form or ResolveForm(formdata=None),
         failed_id=failed_id,
     )

@@ -61,7 +61,8 @@ def test_a_supervisor_resolves_an_alert_on_a_phone(
                     "custody_stalled",
                     unit(s, "MC-TRANGXA").id,
                     item.id,
-                    f"{item.tracking_code} has not moved.",
+                    "%(code)s has not moved since %(since)s.",
+                    {"code": item.tracking_code, "since": "01/12/2026"},
                 )
             ],
         )

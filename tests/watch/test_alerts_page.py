@@ -30,7 +30,8 @@ def alert_at(engine: sa.Engine, unit_code: str, key: str) -> tuple[int, str]:
                     kind="custody_stalled",
                     unit_id=unit(s, unit_code).id,
                     item_id=item.id,
-                    message=f"{item.tracking_code} has not moved.",
+                    message_id="%(code)s has not moved since %(since)s.",
+                    params={"code": item.tracking_code, "since": "01/12/2026"},
                 )
             ],
         )

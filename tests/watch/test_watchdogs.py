@@ -183,6 +183,10 @@ def test_an_unconfirmed_offer_is_raised_after_two_hours(engine: sa.Engine) -> No
     run_watchdogs(engine, now + timedelta(hours=2, minutes=31))
     [cleared] = alerts_of(engine, findings.OFFER_UNCONFIRMED, item_id=item_id)
     assert cleared.resolved_at is not None
+    [why] = resolutions(engine, cleared.id or 0)
+    with transaction(engine) as s:
+        confirmed = s.get(Item, item_id)
+        assert confirmed is not None and why.closed_by_event_id == confirmed.head_event_id
 
 
 def test_a_dossier_past_its_appointment_is_raised_for_the_agency(engine: sa.Engine) -> None:
