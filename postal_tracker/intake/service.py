@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -17,7 +18,12 @@ from postal_tracker.custody.ledger import Scan
 from postal_tracker.custody.models import CustodyEvent, Item, ItemKind
 from postal_tracker.custody.rules import Actor, EventKind
 from postal_tracker.errors import N_, DomainError
-from postal_tracker.intake.models import DeliveryPreference, Dossier, DossierDocument
+from postal_tracker.intake.models import (
+    SEAL_PER_UNIT,
+    DeliveryPreference,
+    Dossier,
+    DossierDocument,
+)
 from postal_tracker.phones import InvalidPhone, parse_vn_phone
 from postal_tracker.slips.issuing import IntakeFacts, SlipIssuer, issue_intake_slip
 from postal_tracker.slips.model import DocumentLine as SlipDocument
@@ -109,8 +115,17 @@ def take_in(
         intake_unit_id=record.intake_unit_id,
         intake_user_id=actor.user_id,
     )
-    session.add(dossier)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(dossier)
+    except IntegrityError as exc:
+        if SEAL_PER_UNIT not in str(exc.orig) and "seal_number" not in str(exc.orig):
+            raise
+        raise DomainError(
+            N_("This seal number is already used at this office; check the seal."),
+            field="seal_number",
+            code="seal_taken",
+        ) from None
     for position, line in enumerate(record.documents, start=1):
         session.add(
             DossierDocument(

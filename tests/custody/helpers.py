@@ -50,8 +50,11 @@ def add_user(session: Session, username: str, role: Role, unit_code: str) -> Use
     )
 
 
-def new_item(session: Session, username: str = "canbo.trangxa", office: str = "MC-TRANGXA") -> Item:
-    """A freshly taken-in dossier item, held by ``username``."""
+def new_item(
+    session: Session, username: str = "canbo.trangxa", office: str = "MC-TRANGXA", seal: str = ""
+) -> Item:
+    """A freshly taken-in dossier item, held by ``username``; a new seal unless
+    ``seal`` is given."""
     _, item = take_in(
         session,
         actor(session, username, office),
@@ -69,7 +72,7 @@ def new_item(session: Session, username: str = "canbo.trangxa", office: str = "M
             documents=(DocumentLine("Đơn", 1, 0, 0, 2),),
             fee_vnd=0,
             postage_vnd=0,
-            seal_number="NT-001",
+            seal_number=seal or f"NT-{uuid.uuid4().hex[:10].upper()}",
             delivery_preference=DeliveryPreference.HOME,
             delivery_address="",
             note="",

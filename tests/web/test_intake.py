@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -50,7 +51,8 @@ def test_intake_writes_dossier_documents_item_custody_and_event(
     office = "MC-TRANGXA" if username == "canbo.trangxa" else "BDVH-HOATRUNG"
     before = row_counts()
     b = as_user(username)
-    response = _post_intake(b, intake_form(intake_unit_id=unit_ids[office]))
+    form = intake_form(intake_unit_id=unit_ids[office], seal_number="nt-000123")
+    response = _post_intake(b, form)
     assert response.status_code == 302, response.get_data(as_text=True)
     assert "/dossiers/" in response.headers["Location"]
     assert row_counts() == {
@@ -453,3 +455,63 @@ def test_a_signature_drawn_on_screen_is_printed_on_the_slip(
         last, before = slips.all()[:2]
     assert last.payload["sender"]["signature_png"] and not before.payload["sender"]["signature_png"]
     assert image_count(last.pdf) == image_count(before.pdf) + 1
+
+
+SEAL_TAKEN = "This seal number is already used at this office; check the seal."
+
+
+def test_a_seal_number_is_used_once_per_office(
+    app: Flask,
+    as_user: Callable[[str], Browser],
+    intake_form: Callable[..., dict[str, str]],
+    unit_ids: dict[str, int],
+    row_counts: Callable[[], dict[str, int]],
+) -> None:
+    b = as_user("canbo.trangxa")
+    assert _post_intake(b, intake_form(seal_number="TX-555")).status_code == 302
+    before = row_counts()
+    # Another sender, the same seal (typed in lower case): refused on the seal field.
+    answer = _post_intake(b, intake_form(seal_number="tx-555", sender_phone="0913 000 111"))
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    assert error_for(page, "seal_number") == translated(app, "vi", SEAL_TAKEN)
+    assert translated(app, "vi", SEAL_TAKEN) != SEAL_TAKEN  # said in Vietnamese
+    assert row_counts() == before
+    # The same seal at another office is another seal.
+    other = as_user("buuta.donghy")
+    form = intake_form(seal_number="TX-555", intake_unit_id=unit_ids["BDVH-HOATRUNG"])
+    assert _post_intake(other, form).status_code == 302
+
+
+def test_two_saves_racing_for_one_seal_the_index_decides(app: Flask) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy.orm import Session
+
+    from postal_tracker.errors import DomainError
+    from tests.custody.helpers import new_item
+
+    engine = app.extensions["db_engine"]
+    with Session(engine) as first:
+        new_item(first, seal="RACE-1")  # inserted, not committed: the index row is held
+
+        def second() -> str:
+            with Session(engine) as s:
+                try:
+                    new_item(s, seal="RACE-1")
+                    s.commit()
+                    return "saved"
+                except DomainError as exc:
+                    s.rollback()
+                    return f"{exc.field}:{exc.code}"
+
+        with ThreadPoolExecutor(1) as pool:
+            outcome = pool.submit(second)
+            time.sleep(0.5)  # the second save has passed any check and waits on the index
+            first.commit()
+            assert outcome.result(timeout=30) == "seal_number:seal_taken"
+    with engine.connect() as conn:
+        seals = conn.execute(
+            sa.text("SELECT count(*) FROM dossier WHERE seal_number = 'RACE-1'")
+        ).scalar_one()
+    assert seals == 1
