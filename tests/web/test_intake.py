@@ -446,7 +446,9 @@ def test_a_signature_drawn_on_screen_is_printed_on_the_slip(
 
     b = as_user("canbo.trangxa")
     unsigned = _post_intake(b, intake_form())
-    signed = _post_intake(b, intake_form(sender_signature=png_data_url(inked=True)))
+    signed = _post_intake(
+        b, intake_form(sender_signature=png_data_url(inked=True), save_anyway="y")
+    )
     assert unsigned.status_code == signed.status_code == 302
     with app.app_context():
         slips = db.session().scalars(
@@ -515,3 +517,94 @@ def test_two_saves_racing_for_one_seal_the_index_decides(app: Flask) -> None:
             sa.text("SELECT count(*) FROM dossier WHERE seal_number = 'RACE-1'")
         ).scalar_one()
     assert seals == 1
+
+
+TWIN = (
+    "Dossier %(tracking_code)s was taken in here at %(time)s for the same phone number, "
+    "procedure and agency. If this is another dossier, tick “Save anyway”."
+)
+
+
+def test_a_dossier_like_one_just_taken_in_is_saved_only_when_confirmed(
+    app: Flask,
+    as_user: Callable[[str], Browser],
+    intake_form: Callable[..., dict[str, str]],
+    row_counts: Callable[[], dict[str, int]],
+) -> None:
+    b = as_user("canbo.trangxa")
+    assert _post_intake(b, intake_form()).status_code == 302
+    with app.extensions["db_engine"].connect() as conn:
+        code, created = conn.execute(
+            sa.text(
+                "SELECT i.tracking_code, d.created_at FROM dossier d "
+                "JOIN item i ON i.dossier_id = d.id ORDER BY d.id DESC"
+            )
+        ).first() or ("", "")
+    before = row_counts()
+    # Another form (its own client id and seal), same phone (typed otherwise),
+    # procedure and agency: a warning naming the first, and nothing saved.
+    again = intake_form(sender_phone="+84 912 345 679")
+    answer = _post_intake(b, again)
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    warning = error_for(page, "save_anyway")
+    assert warning is not None and code in warning
+    assert warning.startswith("Hồ sơ " + code)  # said in Vietnamese
+    assert 'name="save_anyway"' in page
+    assert row_counts() == before
+    # Confirmed: saved.
+    assert _post_intake(b, {**again, "save_anyway": "y"}).status_code == 302
+    assert row_counts()["dossier"] == before["dossier"] + 1
+    # Another procedure is another dossier: no warning.
+    assert _post_intake(b, intake_form(procedure_code="2.000633")).status_code == 302
+    assert created  # the time shown is the first one's
+
+
+def test_the_warning_names_the_vietnam_time_and_lasts_an_hour(app: Flask) -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy.orm import Session
+
+    from postal_tracker.clock import VN_TZ
+    from postal_tracker.intake.models import Dossier
+    from postal_tracker.intake.service import IntakeRecord, recent_twin
+    from tests.custody.helpers import new_item
+
+    with Session(app.extensions["db_engine"]) as s:
+        item = new_item(s)
+        dossier = s.get(Dossier, item.dossier_id)
+        assert dossier is not None
+        dossier.procedure_code = "9.999999"  # no other dossier of the tests is like it
+        record = IntakeRecord(
+            sender_name="",
+            sender_phone="0912 345 678",
+            sender_address="",
+            sender_id_number="",
+            authorised=False,
+            principal_name="",
+            procedure_code=dossier.procedure_code,
+            procedure_name="",
+            procedure_field="",
+            agency_id=dossier.agency_id,
+            documents=(),
+            fee_vnd=0,
+            postage_vnd=0,
+            seal_number="",
+            delivery_preference=dossier.delivery_preference,
+            delivery_address="",
+            note="",
+            intake_unit_id=dossier.intake_unit_id,
+        )
+        assert dossier.sender_phone == "+84912345678"
+        taken = datetime.now(UTC) - timedelta(minutes=59)
+        dossier.created_at = taken
+        s.flush()
+        warning = recent_twin(s, record)
+        assert warning is not None
+        assert warning.params["tracking_code"] == item.tracking_code
+        assert warning.params["time"] == taken.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y")
+        assert recent_twin(s, replace(record, agency_id=dossier.agency_id + 1000)) is None
+        dossier.created_at = datetime.now(UTC) - timedelta(minutes=61)
+        s.flush()
+        assert recent_twin(s, record) is None
