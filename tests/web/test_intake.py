@@ -568,34 +568,16 @@ def test_the_warning_names_the_vietnam_time_and_lasts_an_hour(app: Flask) -> Non
 
     from postal_tracker.clock import VN_TZ
     from postal_tracker.intake.models import Dossier
-    from postal_tracker.intake.service import IntakeRecord, recent_twin
-    from tests.custody.helpers import new_item
+    from postal_tracker.intake.service import recent_twin
+    from tests.custody.helpers import intake_record, new_item
 
     with Session(app.extensions["db_engine"]) as s:
         item = new_item(s)
         dossier = s.get(Dossier, item.dossier_id)
         assert dossier is not None
         dossier.procedure_code = "9.999999"  # no other dossier of the tests is like it
-        record = IntakeRecord(
-            sender_name="",
-            sender_phone="0912 345 678",
-            sender_address="",
-            sender_id_number="",
-            authorised=False,
-            principal_name="",
-            procedure_code=dossier.procedure_code,
-            procedure_name="",
-            procedure_field="",
-            agency_id=dossier.agency_id,
-            documents=(),
-            fee_vnd=0,
-            postage_vnd=0,
-            seal_number="",
-            delivery_preference=dossier.delivery_preference,
-            delivery_address="",
-            note="",
-            intake_unit_id=dossier.intake_unit_id,
-        )
+        # Typed otherwise, the same phone number.
+        record = replace(intake_record(s), sender_phone="0912 345 678", procedure_code="9.999999")
         assert dossier.sender_phone == "+84912345678"
         taken = datetime.now(UTC) - timedelta(minutes=59)
         dossier.created_at = taken
