@@ -3,6 +3,7 @@ pages, so a demo history is as genuine (and as verifiable) as a real one."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from datetime import datetime, timedelta
 
@@ -111,6 +112,7 @@ def load(session: Session, settings: Settings) -> None:
             units=[units[c] for c in codes],
         )
     now = datetime.now(VN_TZ)
+    seals = itertools.count(1)  # a seal number is used once per intake unit
 
     def intake(
         user: str,
@@ -142,7 +144,7 @@ def load(session: Session, settings: Settings) -> None:
                 documents=tuple(docs),
                 fee_vnd=0,
                 postage_vnd=26_000,
-                seal_number=f"NT-{uuid.uuid4().hex[:6].upper()}",
+                seal_number=f"NT-{next(seals):06d}",
                 delivery_preference=DeliveryPreference.PICKUP
                 if pickup
                 else DeliveryPreference.HOME,

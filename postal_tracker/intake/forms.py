@@ -206,6 +206,8 @@ class IntakeForm(FlaskForm):
     )
     note = _long_text(_l("Note"), 1000, required=False)
     label_code = _text(_l("Pre-printed label (scan it, or leave empty)"), 20, required=False)
+    # Ticked after the warning that the dossier looks like one just taken in.
+    save_anyway = BooleanField(_l("Save anyway"))
     # The sender's signature drawn on screen, optional: a PNG data URL.
     sender_signature = HiddenField()
 

@@ -3,10 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from postal_tracker.db import UTCDateTime, enum_type, utcnow
+
+# The unique index on (intake unit, seal number).
+SEAL_PER_UNIT = "uq_dossier_intake_unit_seal"
 
 
 class DeliveryPreference(StrEnum):
@@ -17,8 +20,11 @@ class DeliveryPreference(StrEnum):
 class Dossier(SQLModel, table=True):
     """One application for one administrative procedure, as taken in.
 
-    Rows are never deleted; ``cancelled_at`` marks one withdrawn.
+    Rows are never deleted; ``cancelled_at`` marks one withdrawn. A seal
+    number is used once per intake unit: the index decides between two saves.
     """
+
+    __table_args__ = (Index(SEAL_PER_UNIT, "intake_unit_id", "seal_number", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     # Sender

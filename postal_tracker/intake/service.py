@@ -4,20 +4,28 @@ event, in one transaction (the caller commits)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from postal_tracker.auth.models import User
 from postal_tracker.auth.roles import Role
+from postal_tracker.clock import VN_TZ
 from postal_tracker.custody import ledger
 from postal_tracker.custody.codes import allocate_tracking_code
 from postal_tracker.custody.ledger import Scan
 from postal_tracker.custody.models import CustodyEvent, Item, ItemKind
 from postal_tracker.custody.rules import Actor, EventKind
+from postal_tracker.db import utcnow
 from postal_tracker.errors import N_, DomainError
-from postal_tracker.intake.models import DeliveryPreference, Dossier, DossierDocument
+from postal_tracker.intake.models import (
+    SEAL_PER_UNIT,
+    DeliveryPreference,
+    Dossier,
+    DossierDocument,
+)
 from postal_tracker.phones import InvalidPhone, parse_vn_phone
 from postal_tracker.slips.issuing import IntakeFacts, SlipIssuer, issue_intake_slip
 from postal_tracker.slips.model import DocumentLine as SlipDocument
@@ -109,8 +117,17 @@ def take_in(
         intake_unit_id=record.intake_unit_id,
         intake_user_id=actor.user_id,
     )
-    session.add(dossier)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(dossier)
+    except IntegrityError as exc:
+        if SEAL_PER_UNIT not in str(exc.orig) and "seal_number" not in str(exc.orig):
+            raise
+        raise DomainError(
+            N_("This seal number is already used at this office; check the seal."),
+            field="seal_number",
+            code="seal_taken",
+        ) from None
     for position, line in enumerate(record.documents, start=1):
         session.add(
             DossierDocument(
@@ -188,6 +205,48 @@ def _slip_facts(
 def _id(row: Unit | Dossier) -> int:
     assert row.id is not None, "flushed rows have ids"
     return row.id
+
+
+# How long a dossier taken in for the same phone, procedure and agency at the
+# same unit makes a new one look like the same dossier saved twice.
+TWIN_WINDOW = timedelta(hours=1)
+
+
+def recent_twin(session: Session, record: IntakeRecord) -> DomainError | None:
+    """The warning for a dossier that looks like one taken in at the same unit
+    within the last hour (same phone, procedure and agency), or None. The
+    officer confirms (``Save anyway``) to save it all the same."""
+    try:
+        phone = parse_vn_phone(record.sender_phone)
+    except InvalidPhone:
+        return None  # take_in names the field
+    row = session.execute(
+        select(Item.tracking_code, Dossier.created_at)
+        .join(Item, col(Item.dossier_id) == Dossier.id)
+        .where(
+            Dossier.intake_unit_id == record.intake_unit_id,
+            Dossier.sender_phone == phone,
+            Dossier.procedure_code == record.procedure_code,
+            Dossier.agency_id == record.agency_id,
+            col(Dossier.cancelled_at).is_(None),
+            col(Dossier.created_at) >= utcnow() - TWIN_WINDOW,
+            Item.kind == ItemKind.DOSSIER,
+        )
+        .order_by(col(Dossier.created_at).desc())
+    ).first()
+    if row is None:
+        return None
+    code, created_at = row
+    return DomainError(
+        N_(
+            "Dossier %(tracking_code)s was taken in here at %(time)s for the same phone number, "
+            "procedure and agency. If this is another dossier, tick \u201cSave anyway\u201d."
+        ),
+        field="save_anyway",
+        code="possible_duplicate",
+        tracking_code=code,
+        time=created_at.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y"),
+    )
 
 
 @dataclass(frozen=True)

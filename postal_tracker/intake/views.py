@@ -34,6 +34,7 @@ from postal_tracker.intake.service import (
     DocumentLine,
     IntakeRecord,
     earlier_use,
+    recent_twin,
     take_in,
 )
 from postal_tracker.phones import mask_phone, national
@@ -80,13 +81,19 @@ def new() -> ResponseReturnValue:
     earlier = _earlier_use(form, session, client_id, user)
     if earlier is not None:
         return earlier
+    record = _record(form)
+    twin = None if form.save_anyway.data else recent_twin(session, record)
+    if twin is not None:
+        # Maybe the same dossier saved twice: say which, and save only when confirmed.
+        show_on_form(form, twin)
+        return _intake_page(form, twin.status)
     settings: Settings = current_app.config["SETTINGS"]
     try:
         with db.undone_on_error():
             dossier, item = take_in(
                 session,
                 actor_for(session, user, form.intake_unit_id.data),
-                _record(form),
+                record,
                 client_id=client_id,
                 device_time=page_device_time(form.device_time.data),
                 tracking_prefix=settings.tracking_prefix,
@@ -94,6 +101,10 @@ def new() -> ResponseReturnValue:
                 issuer=SlipIssuer.from_settings(settings, lang=str(get_locale())),
             )
     except DomainError as exc:
+        # A taken seal may be this very form, saved meanwhile by a second tap.
+        replay = _earlier_use(form, session, client_id, user) if exc.code == "seal_taken" else None
+        if replay is not None:
+            return replay
         show_on_form(form, exc)
         return _intake_page(form, exc.status)
     except IdempotencyMismatch:

@@ -6,6 +6,27 @@
   if (!form) return;
   var box = document.getElementById("documents");
 
+  // The form's client id belongs to this history entry (history.state lives as
+  // long as the entry): Back, with or without the back-forward cache, and reload
+  // show the same form with the same id, so sending it again is a replay that
+  // answers with the dossier it saved, never a second one. A fresh visit is a
+  // new entry, so a new form.
+  var clientId = form.querySelector("[name=client_id]");
+  function kept() {
+    var state = window.history.state;
+    return state && state.intakeClientId ? String(state.intakeClientId) : "";
+  }
+  if (clientId) {
+    if (kept()) {
+      clientId.value = kept();
+    } else {
+      var state = window.history.state || {};
+      state.intakeClientId = clientId.value;
+      window.history.replaceState(state, "");
+    }
+    window.addEventListener("pageshow", function () { if (kept()) clientId.value = kept(); });
+  }
+
   function renumber() {
     Array.prototype.forEach.call(box.querySelectorAll(".doc-row"), function (row, i) {
       row.dataset.index = i;

@@ -153,3 +153,38 @@ def test_intake_page_fits_a_phone(chromium: Any, live_server: str) -> None:
             assert box["height"] >= 40, f"{selector} is too small to tap"
     finally:
         context.close()
+
+
+def _dossier_count(app: Flask) -> int:
+    with app.extensions["db_engine"].connect() as conn:
+        return int(conn.execute(sa.text("SELECT count(*) FROM dossier")).scalar_one())
+
+
+def test_back_after_saving_and_saving_again_makes_no_second_dossier(app: Flask, page: Any) -> None:
+    _log_in(page)
+    before = _dossier_count(app)
+    page.goto("/dossiers/new")
+    _fill_everything_but_documents(page)
+    _fill_document(page, 0, "Giấy đề nghị", "1", "0", "1")
+    page.click("#intake button[type=submit]")
+    page.wait_for_url(re.compile(r"/dossiers/\d+$"))
+    first = page.url
+    page.go_back()
+    page.wait_for_url(re.compile(r"/dossiers/new$"))
+    # Whatever the browser restored, the form is sent again as it stands.
+    _fill_everything_but_documents(page)
+    _fill_document(page, 0, "Giấy đề nghị", "1", "0", "1")
+    page.click("#intake button[type=submit]")
+    page.wait_for_url(re.compile(r"/dossiers/\d+$"))
+    assert page.url == first
+    assert _dossier_count(app) == before + 1
+    # A reload of the form keeps its client id too.
+    page.go_back()
+    page.wait_for_url(re.compile(r"/dossiers/new$"))
+    kept = page.input_value("[name=client_id]")
+    page.reload()
+    assert page.input_value("[name=client_id]") == kept
+    # A new intake (not Back, not reload) gets a new client id: a new dossier.
+    page.goto("/home")
+    page.goto("/dossiers/new")
+    assert page.input_value("[name=client_id]") != kept

@@ -50,31 +50,39 @@ def add_user(session: Session, username: str, role: Role, unit_code: str) -> Use
     )
 
 
-def new_item(session: Session, username: str = "canbo.trangxa", office: str = "MC-TRANGXA") -> Item:
-    """A freshly taken-in dossier item, held by ``username``."""
+def intake_record(session: Session, office: str = "MC-TRANGXA", seal: str = "") -> IntakeRecord:
+    """What an officer at ``office`` types in; a new seal unless ``seal`` is given."""
+    return IntakeRecord(
+        sender_name="Nguyễn Thị Phương Thảo",
+        sender_phone="+84912345678",
+        sender_address="Xã Tràng Xá",
+        sender_id_number="",
+        authorised=False,
+        principal_name="",
+        procedure_code="2.000633",
+        procedure_name="Cấp giấy phép",
+        procedure_field="",
+        agency_id=unit(session, "SCT").id or 0,
+        documents=(DocumentLine("Đơn", 1, 0, 0, 2),),
+        fee_vnd=0,
+        postage_vnd=0,
+        seal_number=seal or f"NT-{uuid.uuid4().hex[:10].upper()}",
+        delivery_preference=DeliveryPreference.HOME,
+        delivery_address="",
+        note="",
+        intake_unit_id=unit(session, office).id or 0,
+    )
+
+
+def new_item(
+    session: Session, username: str = "canbo.trangxa", office: str = "MC-TRANGXA", seal: str = ""
+) -> Item:
+    """A freshly taken-in dossier item, held by ``username``; a new seal unless
+    ``seal`` is given."""
     _, item = take_in(
         session,
         actor(session, username, office),
-        IntakeRecord(
-            sender_name="Nguyễn Thị Phương Thảo",
-            sender_phone="+84912345678",
-            sender_address="Xã Tràng Xá",
-            sender_id_number="",
-            authorised=False,
-            principal_name="",
-            procedure_code="2.000633",
-            procedure_name="Cấp giấy phép",
-            procedure_field="",
-            agency_id=unit(session, "SCT").id or 0,
-            documents=(DocumentLine("Đơn", 1, 0, 0, 2),),
-            fee_vnd=0,
-            postage_vnd=0,
-            seal_number="NT-001",
-            delivery_preference=DeliveryPreference.HOME,
-            delivery_address="",
-            note="",
-            intake_unit_id=unit(session, office).id or 0,
-        ),
+        intake_record(session, office, seal),
         client_id=str(uuid.uuid4()),
         device_time=datetime.now(VN),
         tracking_prefix="HC",

@@ -74,7 +74,8 @@ def intake_form(unit_ids: dict[str, int]) -> Callable[..., dict[str, str]]:
             "agency_id": unit_ids["SCT"],
             "fee_vnd": "100000",
             "postage_vnd": "26000",
-            "seal_number": "nt-000123",
+            # A seal is used once per office: each form its own.
+            "seal_number": f"nt-{uuid.uuid4().hex[:8]}",
             "delivery_preference": "home",
             "delivery_address": "",
             "note": "Gọi trước khi giao",

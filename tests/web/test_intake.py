@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -50,7 +51,8 @@ def test_intake_writes_dossier_documents_item_custody_and_event(
     office = "MC-TRANGXA" if username == "canbo.trangxa" else "BDVH-HOATRUNG"
     before = row_counts()
     b = as_user(username)
-    response = _post_intake(b, intake_form(intake_unit_id=unit_ids[office]))
+    form = intake_form(intake_unit_id=unit_ids[office], seal_number="nt-000123")
+    response = _post_intake(b, form)
     assert response.status_code == 302, response.get_data(as_text=True)
     assert "/dossiers/" in response.headers["Location"]
     assert row_counts() == {
@@ -444,7 +446,9 @@ def test_a_signature_drawn_on_screen_is_printed_on_the_slip(
 
     b = as_user("canbo.trangxa")
     unsigned = _post_intake(b, intake_form())
-    signed = _post_intake(b, intake_form(sender_signature=png_data_url(inked=True)))
+    signed = _post_intake(
+        b, intake_form(sender_signature=png_data_url(inked=True), save_anyway="y")
+    )
     assert unsigned.status_code == signed.status_code == 302
     with app.app_context():
         slips = db.session().scalars(
@@ -453,3 +457,136 @@ def test_a_signature_drawn_on_screen_is_printed_on_the_slip(
         last, before = slips.all()[:2]
     assert last.payload["sender"]["signature_png"] and not before.payload["sender"]["signature_png"]
     assert image_count(last.pdf) == image_count(before.pdf) + 1
+
+
+SEAL_TAKEN = "This seal number is already used at this office; check the seal."
+
+
+def test_a_seal_number_is_used_once_per_office(
+    app: Flask,
+    as_user: Callable[[str], Browser],
+    intake_form: Callable[..., dict[str, str]],
+    unit_ids: dict[str, int],
+    row_counts: Callable[[], dict[str, int]],
+) -> None:
+    b = as_user("canbo.trangxa")
+    assert _post_intake(b, intake_form(seal_number="TX-555")).status_code == 302
+    before = row_counts()
+    # Another sender, the same seal (typed in lower case): refused on the seal field.
+    answer = _post_intake(b, intake_form(seal_number="tx-555", sender_phone="0913 000 111"))
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    assert error_for(page, "seal_number") == translated(app, "vi", SEAL_TAKEN)
+    assert translated(app, "vi", SEAL_TAKEN) != SEAL_TAKEN  # said in Vietnamese
+    assert row_counts() == before
+    # The same seal at another office is another seal.
+    other = as_user("buuta.donghy")
+    form = intake_form(seal_number="TX-555", intake_unit_id=unit_ids["BDVH-HOATRUNG"])
+    assert _post_intake(other, form).status_code == 302
+
+
+def test_two_saves_racing_for_one_seal_the_index_decides(app: Flask) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy.orm import Session
+
+    from postal_tracker.errors import DomainError
+    from tests.custody.helpers import new_item
+
+    engine = app.extensions["db_engine"]
+    with Session(engine) as first:
+        new_item(first, seal="RACE-1")  # inserted, not committed: the index row is held
+
+        def second() -> str:
+            with Session(engine) as s:
+                try:
+                    new_item(s, seal="RACE-1")
+                    s.commit()
+                    return "saved"
+                except DomainError as exc:
+                    s.rollback()
+                    return f"{exc.field}:{exc.code}"
+
+        with ThreadPoolExecutor(1) as pool:
+            outcome = pool.submit(second)
+            time.sleep(0.5)  # the second save has passed any check and waits on the index
+            first.commit()
+            assert outcome.result(timeout=30) == "seal_number:seal_taken"
+    with engine.connect() as conn:
+        seals = conn.execute(
+            sa.text("SELECT count(*) FROM dossier WHERE seal_number = 'RACE-1'")
+        ).scalar_one()
+    assert seals == 1
+
+
+TWIN = (
+    "Dossier %(tracking_code)s was taken in here at %(time)s for the same phone number, "
+    "procedure and agency. If this is another dossier, tick “Save anyway”."
+)
+
+
+def test_a_dossier_like_one_just_taken_in_is_saved_only_when_confirmed(
+    app: Flask,
+    as_user: Callable[[str], Browser],
+    intake_form: Callable[..., dict[str, str]],
+    row_counts: Callable[[], dict[str, int]],
+) -> None:
+    b = as_user("canbo.trangxa")
+    assert _post_intake(b, intake_form()).status_code == 302
+    with app.extensions["db_engine"].connect() as conn:
+        code, created = conn.execute(
+            sa.text(
+                "SELECT i.tracking_code, d.created_at FROM dossier d "
+                "JOIN item i ON i.dossier_id = d.id ORDER BY d.id DESC"
+            )
+        ).first() or ("", "")
+    before = row_counts()
+    # Another form (its own client id and seal), same phone (typed otherwise),
+    # procedure and agency: a warning naming the first, and nothing saved.
+    again = intake_form(sender_phone="+84 912 345 679")
+    answer = _post_intake(b, again)
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    warning = error_for(page, "save_anyway")
+    assert warning is not None and code in warning
+    assert warning.startswith("Hồ sơ " + code)  # said in Vietnamese
+    assert 'name="save_anyway"' in page
+    assert row_counts() == before
+    # Confirmed: saved.
+    assert _post_intake(b, {**again, "save_anyway": "y"}).status_code == 302
+    assert row_counts()["dossier"] == before["dossier"] + 1
+    # Another procedure is another dossier: no warning.
+    assert _post_intake(b, intake_form(procedure_code="2.000633")).status_code == 302
+    assert created  # the time shown is the first one's
+
+
+def test_the_warning_names_the_vietnam_time_and_lasts_an_hour(app: Flask) -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy.orm import Session
+
+    from postal_tracker.clock import VN_TZ
+    from postal_tracker.intake.models import Dossier
+    from postal_tracker.intake.service import recent_twin
+    from tests.custody.helpers import intake_record, new_item
+
+    with Session(app.extensions["db_engine"]) as s:
+        item = new_item(s)
+        dossier = s.get(Dossier, item.dossier_id)
+        assert dossier is not None
+        dossier.procedure_code = "9.999999"  # no other dossier of the tests is like it
+        # Typed otherwise, the same phone number.
+        record = replace(intake_record(s), sender_phone="0912 345 678", procedure_code="9.999999")
+        assert dossier.sender_phone == "+84912345678"
+        taken = datetime.now(UTC) - timedelta(minutes=59)
+        dossier.created_at = taken
+        s.flush()
+        warning = recent_twin(s, record)
+        assert warning is not None
+        assert warning.params["tracking_code"] == item.tracking_code
+        assert warning.params["time"] == taken.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y")
+        assert recent_twin(s, replace(record, agency_id=dossier.agency_id + 1000)) is None
+        dossier.created_at = datetime.now(UTC) - timedelta(minutes=61)
+        s.flush()
+        assert recent_twin(s, record) is None

@@ -44,7 +44,9 @@ def test_label_is_used_once(
             .one()
         )
         assert row.used_by_item_id == item.id and row.used_at is not None
-    again = officer.post("/dossiers/new", intake_form(label_code=reserved[0]), csrf="/dossiers/new")
+    again = officer.post(
+        "/dossiers/new", intake_form(label_code=reserved[0], save_anyway="y"), csrf="/dossiers/new"
+    )
     assert again.status_code == 422
     assert error_for(again.get_data(as_text=True), "label_code")
 
@@ -59,7 +61,9 @@ def test_bad_label_codes_get_a_message_and_write_nothing(
 ) -> None:
     before = row_counts()
     officer = as_user("canbo.trangxa")
-    r = officer.post("/dossiers/new", intake_form(label_code=text), csrf="/dossiers/new")
+    r = officer.post(
+        "/dossiers/new", intake_form(label_code=text, save_anyway="y"), csrf="/dossiers/new"
+    )
     assert r.status_code == 422
     assert error_for(r.get_data(as_text=True), "label_code")
     assert row_counts() == before
@@ -74,6 +78,8 @@ def test_a_valid_code_that_was_never_reserved_is_refused(
 
     code = s10.make("HC", s10.next_issuable(77_000_000))
     officer = as_user("canbo.trangxa")
-    r = officer.post("/dossiers/new", intake_form(label_code=code), csrf="/dossiers/new")
+    r = officer.post(
+        "/dossiers/new", intake_form(label_code=code, save_anyway="y"), csrf="/dossiers/new"
+    )
     assert r.status_code == 422
     assert error_for(r.get_data(as_text=True), "label_code")
