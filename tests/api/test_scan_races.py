@@ -24,6 +24,7 @@ from postal_tracker.custody.rules import Actor, EventKind, Head
 from postal_tracker.db import transaction
 
 from ..custody.helpers import actor, add_user, new_item
+from ..delivery.test_service import events
 from .test_api import auth, scan_body, token_for
 
 
@@ -174,15 +175,7 @@ def test_a_client_id_taken_meanwhile_for_another_item_writes_nothing(
 
 
 def _item_events(app: Flask, code: str) -> list[CustodyEvent]:
-    with transaction(app.extensions["db_engine"]) as s:
-        item = s.scalars(select(Item).where(Item.tracking_code == code)).one()
-        return list(
-            s.scalars(
-                select(CustodyEvent)
-                .where(CustodyEvent.item_id == item.id)
-                .order_by(col(CustodyEvent.seq))
-            )
-        )
+    return events(app.extensions["db_engine"], code)
 
 
 def _twice(app: Flask, token: str, bodies: list[dict[str, Any]], at_once: bool) -> list[Any]:

@@ -209,8 +209,8 @@ def test_a_conflict_is_shown_and_recorded_not_overwritten(app: Flask, page: Any)
     page.wait_for_function("document.querySelectorAll('#queue li').length === 0")
 
 
-def test_the_receiver_of_an_offer_is_offered_to_confirm_it(app: Flask, page: Any) -> None:
-    # Demo data: the Võ Nhai postal worker offered an item to the provincial hub.
+def _offered_to_the_hub(app: Flask) -> str:
+    """Demo data: the Võ Nhai postal worker offered an item to the provincial hub."""
     with app.extensions["db_engine"].connect() as conn:
         code = conn.execute(
             sa.text(
@@ -218,6 +218,11 @@ def test_the_receiver_of_an_offer_is_offered_to_confirm_it(app: Flask, page: Any
                 "WHERE u.code = 'BD-TINH'"
             )
         ).scalar_one()
+    return str(code)
+
+
+def test_the_receiver_of_an_offer_is_offered_to_confirm_it(app: Flask, page: Any) -> None:
+    code = _offered_to_the_hub(app)
     _log_in(page, "gdv.tinh")
     _open_scanner(page)
     # Offline, from the offers kept on the phone.
@@ -440,13 +445,7 @@ def test_a_double_click_on_confirm_is_one_confirmation(app: Flask, page: Any) ->
     """Observation 1 of issue 10: a double tap on "Xác nhận tiếp nhận" sent two
     confirmations; the second disputed the item. The button is off while the
     first is saved, and one request, one event, no dispute come of it."""
-    with app.extensions["db_engine"].connect() as conn:
-        code = conn.execute(
-            sa.text(
-                "SELECT i.tracking_code FROM item i JOIN unit u ON u.id = i.offered_to_unit_id "
-                "WHERE u.code = 'BD-TINH'"
-            )
-        ).scalar_one()
+    code = _offered_to_the_hub(app)
     before = len(_events(app, code))
     _log_in(page, "gdv.tinh")
     _open_scanner(page)
