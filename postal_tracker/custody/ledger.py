@@ -91,10 +91,11 @@ _HEAD = aliased(CustodyEvent, name="head")
 # Built once, so that only its cached compiled form is looked up per scan.
 # SQLite renders no FOR UPDATE: its transactions already hold the database's
 # write lock from BEGIN IMMEDIATE (see db.py).
-LOCK: sa.Select[Item, Any, Any, Any, Any, Any, Any] = (
+LOCK: sa.Select[Item, Any, Any, Any, Any, Any, Any, Any] = (
     sa.select(
         Item,
         col(CustodyEvent.id).label("earlier_id"),
+        col(_HEAD.id).label("head_id"),
         col(_HEAD.kind).label("head_kind"),
         col(_HEAD.actor_user_id).label("head_actor_user_id"),
         col(_HEAD.follows_event_id).label("head_follows"),
@@ -185,14 +186,27 @@ def _lock(
     row = rows[0]
     item: Item = row[0]
     head = None
-    if row.head_kind is not None and item.head_event_id is not None:
-        head = rules.Head(
-            event_id=item.head_event_id,
-            kind=EventKind(row.head_kind),
-            actor_user_id=row.head_actor_user_id,
-            follows=row.head_follows,
-            counterpart=_party(row.head_counterpart_user_id, row.head_counterpart_unit_id),
-        )
+    if item.head_event_id is not None:
+        if row.head_id == item.head_event_id:
+            head = rules.Head(
+                event_id=item.head_event_id,
+                kind=EventKind(row.head_kind),
+                actor_user_id=row.head_actor_user_id,
+                follows=row.head_follows,
+                counterpart=_party(row.head_counterpart_user_id, row.head_counterpart_unit_id),
+            )
+        else:
+            # On PostgreSQL the statement joins the events as they were before
+            # it waited for the lock: the head written meanwhile is read anew.
+            event = session.get(CustodyEvent, item.head_event_id)
+            assert event is not None
+            head = rules.Head(
+                event_id=item.head_event_id,
+                kind=EventKind(event.kind),
+                actor_user_id=event.actor_user_id,
+                follows=event.follows_event_id,
+                counterpart=_party(event.counterpart_user_id, event.counterpart_unit_id),
+            )
     return item, row.earlier_id, head, actor
 
 
