@@ -187,26 +187,34 @@ def _lock(
     item: Item = row[0]
     head = None
     if item.head_event_id is not None:
-        if row.head_id == item.head_event_id:
-            head = rules.Head(
-                event_id=item.head_event_id,
-                kind=EventKind(row.head_kind),
-                actor_user_id=row.head_actor_user_id,
-                follows=row.head_follows,
-                counterpart=_party(row.head_counterpart_user_id, row.head_counterpart_unit_id),
-            )
-        else:
+        # (kind, actor, follows, counterpart user, counterpart unit) of the head.
+        seen: tuple[Any, ...] = (
+            row.head_kind,
+            row.head_actor_user_id,
+            row.head_follows,
+            row.head_counterpart_user_id,
+            row.head_counterpart_unit_id,
+        )
+        if row.head_id != item.head_event_id:
             # On PostgreSQL the statement joins the events as they were before
             # it waited for the lock: the head written meanwhile is read anew.
-            event = session.get(CustodyEvent, item.head_event_id)
-            assert event is not None
-            head = rules.Head(
-                event_id=item.head_event_id,
-                kind=EventKind(event.kind),
-                actor_user_id=event.actor_user_id,
-                follows=event.follows_event_id,
-                counterpart=_party(event.counterpart_user_id, event.counterpart_unit_id),
+            e = session.get(CustodyEvent, item.head_event_id)
+            assert e is not None
+            seen = (
+                e.kind,
+                e.actor_user_id,
+                e.follows_event_id,
+                e.counterpart_user_id,
+                e.counterpart_unit_id,
             )
+        kind, actor_user_id, follows, counterpart_user, counterpart_unit = seen
+        head = rules.Head(
+            item.head_event_id,
+            EventKind(kind),
+            actor_user_id,
+            follows,
+            _party(counterpart_user, counterpart_unit),
+        )
     return item, row.earlier_id, head, actor
 
 
