@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 
@@ -84,13 +84,26 @@ class Answer:
 Authorize = Callable[[Session, Item, Actor, Scan], Actor]
 
 
-# The item locked, and the id of the event already recorded under the client
-# id if any, in one statement. Built once, so that only its cached compiled
-# form is looked up per scan. SQLite renders no FOR UPDATE: its transactions
-# already hold the database's write lock from BEGIN IMMEDIATE (see db.py).
-LOCK: sa.Select[Item, Any] = (
-    sa.select(Item, col(CustodyEvent.id).label("earlier_id"))
+_HEAD = aliased(CustodyEvent, name="head")
+
+# The item locked, the id of the event already recorded under the client id if
+# any, and the item's last event (to know a repeat of it), in one statement.
+# Built once, so that only its cached compiled form is looked up per scan.
+# SQLite renders no FOR UPDATE: its transactions already hold the database's
+# write lock from BEGIN IMMEDIATE (see db.py).
+LOCK: sa.Select[Item, Any, Any, Any, Any, Any, Any, Any] = (
+    sa.select(
+        Item,
+        col(CustodyEvent.id).label("earlier_id"),
+        col(_HEAD.id).label("head_id"),
+        col(_HEAD.kind).label("head_kind"),
+        col(_HEAD.actor_user_id).label("head_actor_user_id"),
+        col(_HEAD.follows_event_id).label("head_follows"),
+        col(_HEAD.counterpart_user_id).label("head_counterpart_user_id"),
+        col(_HEAD.counterpart_unit_id).label("head_counterpart_unit_id"),
+    )
     .outerjoin_from(Item, CustodyEvent, col(CustodyEvent.client_id) == sa.bindparam("client_id"))
+    .outerjoin_from(Item, _HEAD, col(_HEAD.id) == Item.head_event_id)
     .where(col(Item.tracking_code) == sa.bindparam("code"))
     .with_for_update(of=Item)
     # The item may be in the session already, read before the lock.
@@ -116,7 +129,7 @@ def record(
     """Record ``scan`` by ``actor``: the event, a retry's first answer, or a
     conflict that is itself recorded (with an alert). Raises a
     :class:`LedgerError` (or what ``authorize`` raises) with nothing written."""
-    item, earlier_id, actor = _lock(session, actor, scan)
+    item, earlier_id, head, actor = _lock(session, actor, scan)
     request_digest = scan.digest(actor)
     if earlier_id is not None:
         earlier = session.get(CustodyEvent, earlier_id)
@@ -125,7 +138,7 @@ def record(
     try:
         if authorize is not None:
             actor = authorize(session, item, actor, scan)
-        new, conflict = _decide(session, actor, scan, item, request_digest)
+        decided = _decide(session, actor, scan, item, head, request_digest)
     except DomainError:
         # On PostgreSQL the lock's statement reads events as they were before
         # it waited for the lock: this retry's original may have been
@@ -134,6 +147,9 @@ def record(
         if answer is None:
             raise
         return answer
+    if isinstance(decided, Answer):
+        return decided
+    new, conflict = decided
     event_id = _write(session, item, new)
     if event_id is None:  # the client id was committed meanwhile (see _write)
         answer = _replay_if_recorded(session, scan.client_id, request_digest)
@@ -156,9 +172,11 @@ def record(
     return new.answer(event_id)
 
 
-def _lock(session: Session, who: Actor | Caller, scan: Scan) -> tuple[Item, int | None, Actor]:
+def _lock(
+    session: Session, who: Actor | Caller, scan: Scan
+) -> tuple[Item, int | None, rules.Head | None, Actor]:
     """The item locked, the id of the event recorded under the client id if
-    any, and the actor."""
+    any, the item's last event, and the actor."""
     params = {"code": scan.tracking_code, "client_id": scan.client_id}
     if isinstance(who, Caller):
         rows = session.execute(who.statement, {**params, **who.params}).all()
@@ -167,7 +185,39 @@ def _lock(session: Session, who: Actor | Caller, scan: Scan) -> tuple[Item, int 
     if not rows:
         raise ItemNotFound(N_("No item has this tracking code."))
     actor = who.actor(session, rows) if isinstance(who, Caller) else who
-    return rows[0][0], rows[0].earlier_id, actor
+    row = rows[0]
+    item: Item = row[0]
+    head = None
+    if item.head_event_id is not None:
+        # (kind, actor, follows, counterpart user, counterpart unit) of the head.
+        seen: tuple[Any, ...] = (
+            row.head_kind,
+            row.head_actor_user_id,
+            row.head_follows,
+            row.head_counterpart_user_id,
+            row.head_counterpart_unit_id,
+        )
+        if row.head_id != item.head_event_id:
+            # On PostgreSQL the statement joins the events as they were before
+            # it waited for the lock: the head written meanwhile is read anew.
+            e = session.get(CustodyEvent, item.head_event_id)
+            assert e is not None
+            seen = (
+                e.kind,
+                e.actor_user_id,
+                e.follows_event_id,
+                e.counterpart_user_id,
+                e.counterpart_unit_id,
+            )
+        kind, actor_user_id, follows, counterpart_user, counterpart_unit = seen
+        head = rules.Head(
+            item.head_event_id,
+            EventKind(kind),
+            actor_user_id,
+            follows,
+            _party(counterpart_user, counterpart_unit),
+        )
+    return item, row.earlier_id, head, actor
 
 
 def lock_item(session: Session, tracking_code: str) -> Item:
@@ -189,11 +239,17 @@ class _Conflict:
 
 
 def _decide(
-    session: Session, actor: Actor, scan: Scan, item: Item, request_digest: str
-) -> tuple[_NewEvent, _Conflict | None]:
-    """The event to write for ``scan`` (a conflict if it named a stale event)."""
+    session: Session,
+    actor: Actor,
+    scan: Scan,
+    item: Item,
+    head: rules.Head | None,
+    request_digest: str,
+) -> tuple[_NewEvent, _Conflict | None] | Answer:
+    """The event to write for ``scan`` (a conflict if it named a stale event),
+    or the answer of the item's last event if ``scan`` repeats it."""
     check_device_time(scan.device_time, now=utcnow())
-    proposal = _proposal(actor, scan, offer_receiver(session, item, scan.follows))
+    proposal = _proposal(actor, scan, offer_receiver(session, item, scan.follows), head)
     state = state_of(item)
     # The event id is not known before the insert; rules only need it as the
     # new head, which the projection takes from the inserted row.
@@ -201,6 +257,16 @@ def _decide(
         decision = rules.decide(state, proposal, event_id=-1)
     except rules.RuleViolation as exc:
         raise Refused(exc.message, code=exc.code) from None
+    if isinstance(decision, rules.Repeat):
+        # The same act again: one fact, its first answer. But a client id used
+        # before (missed by the lock's statement, see _write) is checked first,
+        # so that the same id with other content is still refused.
+        retried = _replay_if_recorded(session, scan.client_id, request_digest)
+        if retried is not None:
+            return retried
+        earlier = session.get(CustodyEvent, decision.event_id)
+        assert earlier is not None and earlier.id is not None
+        return Answer(earlier.id, answer_body(earlier), replayed=True)
     if isinstance(decision, rules.Accept):
         counterpart = proposal.receiver or proposal.new_custodian
         new = _new_event(item, actor, scan, decision.state, request_digest, counterpart)
@@ -227,7 +293,9 @@ def _decide(
     return new, _Conflict(holder, decision.reason)
 
 
-def _proposal(actor: Actor, scan: Scan, followed_offer_to: Party | None) -> Proposal:
+def _proposal(
+    actor: Actor, scan: Scan, followed_offer_to: Party | None, head: rules.Head | None
+) -> Proposal:
     return Proposal(
         kind=scan.kind,
         actor=actor,
@@ -237,6 +305,7 @@ def _proposal(actor: Actor, scan: Scan, followed_offer_to: Party | None) -> Prop
         new_custodian=_party(scan.new_custodian_user_id, scan.new_custodian_unit_id),
         corrects=scan.corrects,
         followed_offer_to=followed_offer_to,
+        head=head,
     )
 
 

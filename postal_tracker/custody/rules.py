@@ -9,6 +9,9 @@ proposed event may follow the current state, and what the state becomes:
 * A confirmation names the event it follows (like HTTP If-Match). If the item
   moved meanwhile the answer is a :class:`Conflict`: the caller records it,
   the item becomes disputed, and nothing moves until a supervisor resolves it.
+* The same act twice is one fact (:func:`repeat_of`): a scan that is the
+  item's last event again, by the same person, is answered with that event
+  (:class:`Repeat`) and nothing is recorded, whatever client id it came with.
 """
 
 from __future__ import annotations
@@ -140,6 +143,32 @@ class ItemState:
 
 
 @dataclass(frozen=True)
+class Head:
+    """The item's last event, as much of it as tells whether a proposal repeats it."""
+
+    event_id: int
+    kind: EventKind
+    actor_user_id: int | None
+    follows: int | None
+    counterpart: Party | None
+
+
+# Scans that a person may send twice for one act (a double tap, a retry after a
+# reload). Openings, incidents and corrections are each a new fact however
+# alike; a conflict is the system's own.
+REPEATABLE = (
+    frozenset(EventKind)
+    - OPENING_KINDS
+    - {
+        EventKind.INCIDENT_OPENED,
+        EventKind.INCIDENT_RESOLVED,
+        EventKind.CORRECTED,
+        EventKind.CONFLICT,
+    }
+)
+
+
+@dataclass(frozen=True)
 class Proposal:
     """An event someone wants to record."""
 
@@ -152,6 +181,8 @@ class Proposal:
     corrects: int | None = None
     # When ``follows`` names an offer, to whom it was made (the ledger looks it up).
     followed_offer_to: Party | None = None
+    # The item's last event (the ledger reads it), to know a repeat of it.
+    head: Head | None = None
 
 
 class RuleViolation(Exception):
@@ -176,7 +207,16 @@ class Conflict:
     state: ItemState  # the state after recording the conflict
 
 
-Decision = Accept | Conflict
+@dataclass(frozen=True)
+class Repeat:
+    """The proposal is the item's last event again: answer with that event
+    (``event_id``) and record nothing; the state stays as it is."""
+
+    event_id: int
+    state: ItemState
+
+
+Decision = Accept | Conflict | Repeat
 
 
 def _need(cond: bool, code: str, message: str) -> None:
@@ -207,6 +247,9 @@ def decide(state: ItemState, p: Proposal, event_id: int) -> Decision:
     _need(state.phase is not Phase.NEW, "not_open", "This item has no history yet.")
     assert state.custodian is not None
 
+    repeated = repeat_of(state, p)
+    if repeated is not None:
+        return Repeat(repeated, state)
     if p.follows is not None and p.follows != state.head_event_id:
         return _stale(state, p, event_id)
 
@@ -268,6 +311,32 @@ def decide(state: ItemState, p: Proposal, event_id: int) -> Decision:
         )
         return _next(state, event_id, phase=Phase.DELIVERED, custodian=CITIZEN, offer=None)
     raise RuleViolation("kind", f"Unknown event kind {k}.")
+
+
+def repeat_of(state: ItemState, p: Proposal) -> int | None:
+    """The id of the item's last event if ``p`` is that same act again, else None.
+
+    It is when the last event (``p.head``, which must be the state's head) is
+    of ``p``'s kind, a :data:`REPEATABLE` one, by the same person; ``p`` was
+    made on the view the last event was made on (a double tap: it follows what
+    the last event followed) or on the view it left (a reload: it follows the
+    last event itself, or names nothing); and, for an offer, to the same
+    receiver. Then recording ``p`` would not change the item's state: the same
+    person arriving or leaving again, confirming the offer they already
+    confirmed (the item is theirs and no offer stands), offering it again to
+    the one it stands offered to. Two different people are never a repeat: a
+    second receiver confirming the same offer is a conflict (:func:`_stale`).
+    """
+    head = p.head
+    if head is None or head.event_id != state.head_event_id or p.kind not in REPEATABLE:
+        return None
+    if head.kind is not p.kind or head.actor_user_id != p.actor.user_id:
+        return None
+    if p.follows not in (None, head.event_id, head.follows):
+        return None
+    if p.kind is EventKind.HANDOVER_OFFERED and p.receiver != head.counterpart:
+        return None
+    return head.event_id
 
 
 def _stale(state: ItemState, p: Proposal, event_id: int) -> Decision:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -13,15 +14,17 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.orm import Session
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
+from postal_tracker.auth.roles import Role
 from postal_tracker.custody import ledger
 from postal_tracker.custody.ledger import Scan, lock_item, record
-from postal_tracker.custody.models import CustodyEvent, Item
-from postal_tracker.custody.rules import Actor, EventKind
+from postal_tracker.custody.models import Alert, CustodyEvent, Item
+from postal_tracker.custody.rules import Actor, EventKind, Head
 from postal_tracker.db import transaction
 
-from ..custody.helpers import actor, new_item
+from ..custody.helpers import actor, add_user, new_item
+from ..delivery.test_service import events
 from .test_api import auth, scan_body, token_for
 
 
@@ -50,9 +53,11 @@ def blind_lock(monkeypatch: pytest.MonkeyPatch) -> None:
 
     real_lock = ledger._lock
 
-    def blind(session: Session, who: Any, scan: Scan) -> tuple[Item, int | None, Actor]:
-        item, _, actor = real_lock(session, who, scan)
-        return item, None, actor
+    def blind(
+        session: Session, who: Any, scan: Scan
+    ) -> tuple[Item, int | None, Head | None, Actor]:
+        item, _, head, actor = real_lock(session, who, scan)
+        return item, None, head, actor
 
     monkeypatch.setattr(ledger, "_lock", blind)
 
@@ -169,3 +174,100 @@ def test_a_client_id_taken_meanwhile_for_another_item_writes_nothing(
         item = s.scalars(select(Item).where(Item.tracking_code == item_code)).one()
         assert item.event_count == 1
     assert _events_with(app, first["client_id"]) == 1
+
+
+# The same act twice is one fact: decided by content (rules.repeat_of), so two
+# client ids for one act (a double tap, a retry after a reload) are one event.
+
+
+def _item_events(app: Flask, code: str) -> list[CustodyEvent]:
+    return events(app.extensions["db_engine"], code)
+
+
+def _twice(app: Flask, token: str, bodies: list[dict[str, Any]], at_once: bool) -> list[Any]:
+    """``bodies`` posted by one device, both at once (two threads) or one after the other."""
+    barrier = threading.Barrier(2)
+
+    def post(body: dict[str, Any]) -> Any:
+        client = app.test_client()
+        if at_once:
+            barrier.wait()
+        return client.post("/api/v1/scans", json=body, headers=auth(token))
+
+    if not at_once:
+        return [post(b) for b in bodies]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(post, bodies))
+
+
+def _offered(app: Flask, code: str) -> int:
+    client = app.test_client()
+    officer = token_for(client, "canbo.trangxa")
+    offer = scan_body(code, "handover_offered", receiver={"unit_code": "BD-VONHAI"})
+    r = client.post("/api/v1/scans", json=offer, headers=auth(officer))
+    assert r.status_code == 201, r.get_json()
+    return int(r.get_json()["event"]["id"])
+
+
+@pytest.mark.parametrize("at_once", [False, True], ids=["one_after_the_other", "at_once"])
+def test_a_double_tap_on_confirm_is_one_confirmation(
+    app: Flask, item_code: str, at_once: bool
+) -> None:
+    offer_id = _offered(app, item_code)
+    worker = token_for(app.test_client(), "buuta.vonhai")
+    taps = [scan_body(item_code, "handover_confirmed", follows=offer_id) for _ in range(2)]
+    answers = _twice(app, worker, taps, at_once)
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses == [200, 201], [r.get_json() for r in answers]
+    first = next(r for r in answers if r.status_code == 201)
+    replay = next(r for r in answers if r.status_code == 200)
+    assert replay.headers["Idempotent-Replay"] == "true"
+    assert replay.get_json() == first.get_json()
+    assert not first.get_json()["item"]["disputed"]
+    events = _item_events(app, item_code)
+    assert [e.kind for e in events] == ["accepted", "handover_offered", "handover_confirmed"]
+    with transaction(app.extensions["db_engine"]) as s:
+        alerts = select(func.count()).where(col(Alert.item_id) == events[0].item_id)
+        assert s.scalar(alerts) == 0
+    # A retry after a reload (a third client id, following what the page now
+    # shows) is the same confirmation too.
+    reload = scan_body(item_code, "handover_confirmed", follows=first.get_json()["event"]["id"])
+    again = app.test_client().post("/api/v1/scans", json=reload, headers=auth(worker))
+    assert again.status_code == 200 and again.get_json() == first.get_json()
+    assert len(_item_events(app, item_code)) == 3
+
+
+@pytest.mark.parametrize("at_once", [False, True], ids=["one_after_the_other", "at_once"])
+def test_arriving_twice_is_one_arrival(app: Flask, item_code: str, at_once: bool) -> None:
+    officer = token_for(app.test_client(), "canbo.trangxa")
+    head = _item_events(app, item_code)[-1].id
+    scans = [scan_body(item_code, "arrived", follows=head) for _ in range(2)]
+    answers = _twice(app, officer, scans, at_once)
+    assert sorted(r.status_code for r in answers) == [200, 201], [r.get_json() for r in answers]
+    assert answers[0].get_json() == answers[1].get_json()
+    assert [e.kind for e in _item_events(app, item_code)] == ["accepted", "arrived"]
+    # Leaving, then arriving again, is a new fact.
+    left = scan_body(item_code, "departed")
+    assert (
+        app.test_client().post("/api/v1/scans", json=left, headers=auth(officer)).status_code == 201
+    )
+    back = scan_body(item_code, "arrived")
+    assert (
+        app.test_client().post("/api/v1/scans", json=back, headers=auth(officer)).status_code == 201
+    )
+    assert len(_item_events(app, item_code)) == 4
+
+
+def test_two_people_confirming_one_offer_is_still_a_dispute(app: Flask, item_code: str) -> None:
+    with transaction(app.extensions["db_engine"]) as s:
+        add_user(s, "buuta.vonhai2", Role.POSTAL_WORKER, "BD-VONHAI")
+    offer_id = _offered(app, item_code)
+    client = app.test_client()
+    first = token_for(client, "buuta.vonhai")
+    second = token_for(client, "buuta.vonhai2", "x" * 12)
+    confirm = scan_body(item_code, "handover_confirmed", follows=offer_id)
+    assert client.post("/api/v1/scans", json=confirm, headers=auth(first)).status_code == 201
+    other = scan_body(item_code, "handover_confirmed", follows=offer_id)
+    r = client.post("/api/v1/scans", json=other, headers=auth(second))
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "conflict"
+    assert _item_events(app, item_code)[-1].kind == "conflict"

@@ -209,8 +209,8 @@ def test_a_conflict_is_shown_and_recorded_not_overwritten(app: Flask, page: Any)
     page.wait_for_function("document.querySelectorAll('#queue li').length === 0")
 
 
-def test_the_receiver_of_an_offer_is_offered_to_confirm_it(app: Flask, page: Any) -> None:
-    # Demo data: the Võ Nhai postal worker offered an item to the provincial hub.
+def _offered_to_the_hub(app: Flask) -> str:
+    """Demo data: the Võ Nhai postal worker offered an item to the provincial hub."""
     with app.extensions["db_engine"].connect() as conn:
         code = conn.execute(
             sa.text(
@@ -218,6 +218,11 @@ def test_the_receiver_of_an_offer_is_offered_to_confirm_it(app: Flask, page: Any
                 "WHERE u.code = 'BD-TINH'"
             )
         ).scalar_one()
+    return str(code)
+
+
+def test_the_receiver_of_an_offer_is_offered_to_confirm_it(app: Flask, page: Any) -> None:
+    code = _offered_to_the_hub(app)
     _log_in(page, "gdv.tinh")
     _open_scanner(page)
     # Offline, from the offers kept on the phone.
@@ -434,3 +439,36 @@ def test_a_shared_phone_sends_each_persons_scans_under_their_own_login(
         "accepted",
         "arrived",
     ]
+
+
+def test_a_double_click_on_confirm_is_one_confirmation(app: Flask, page: Any) -> None:
+    """Observation 1 of issue 10: a double tap on "Xác nhận tiếp nhận" sent two
+    confirmations; the second disputed the item. The button is off while the
+    first is saved, and one request, one event, no dispute come of it."""
+    code = _offered_to_the_hub(app)
+    before = len(_events(app, code))
+    _log_in(page, "gdv.tinh")
+    _open_scanner(page)
+    posted: list[str] = []
+    page.on(
+        "request",
+        lambda r: posted.append(r.url) if r.method == "POST" and "/scans" in r.url else None,
+    )
+    _scan_with_scanner(page, code)
+    page.wait_for_selector("#item-actions button[data-kind=handover_confirmed]")
+    page.dblclick("#item-actions button[data-kind=handover_confirmed]")
+    page.wait_for_function("document.getElementById('scan-message').textContent.includes('Đã lưu')")
+    page.wait_for_function("document.getElementById('unsent-count').textContent === '0'")
+    _until(page, "document.querySelectorAll('#queue li').length === 0", "queue emptied")
+    events = _events(app, code)
+    assert [e["kind"] for e in events[before:]] == ["handover_confirmed"]
+    assert len(posted) == 1, posted
+    with app.extensions["db_engine"].connect() as conn:
+        disputed, holder = conn.execute(
+            sa.text(
+                'SELECT i.disputed, u.username FROM item i JOIN "user" u '
+                "ON u.id = i.custodian_user_id WHERE i.tracking_code = :c"
+            ),
+            {"c": code},
+        ).one()
+    assert not disputed and holder == "gdv.tinh"

@@ -119,10 +119,15 @@ def test_racing_writers_of_one_item_keep_one_unbroken_chain(engine: sa.Engine) -
             return record(s, officer, scan(item, kind))
 
     answers = _concurrently(20, send)
-    assert all(isinstance(a, Answer) and not a.replayed for a in answers), answers
+    assert all(isinstance(a, Answer) for a in answers), answers
+    # A scan that lands right after one of its own kind by the same person is
+    # that act again (rules.repeat_of): it gets that event's answer.
+    written = [a for a in answers if not a.replayed]
+    assert len(written) >= 2  # at least one of each kind
+    assert {a.event_id for a in answers} == {a.event_id for a in written}
     with transaction(engine) as s:
         stored = s.get(Item, item.id)
-        assert stored is not None and stored.event_count == 21
+        assert stored is not None and stored.event_count == 1 + len(written)
         assert list(verify_all(s)) == []
 
 

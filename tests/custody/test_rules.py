@@ -4,6 +4,8 @@ custody moves only by a confirmed handover."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,10 +17,12 @@ from postal_tracker.custody.rules import (
     Actor,
     Conflict,
     EventKind,
+    Head,
     ItemState,
     Party,
     Phase,
     Proposal,
+    Repeat,
     RuleViolation,
     decide,
 )
@@ -69,16 +73,30 @@ def test_exactly_one_custodian_whatever_people_try(data: st.DataObject) -> None:
     opened = decide(state, Proposal(EventKind.ACCEPTED, ACTORS[0]), event_id=1)
     assert isinstance(opened, Accept)
     state = opened.state
+    head = Head(1, EventKind.ACCEPTED, ACTORS[0].user_id, None, None)
     for event_id in range(2, 30):
         p = data.draw(attempts([state.head_event_id or 1]))
-        p = _with_head(p, state, data.draw(st.booleans()))
+        p = replace(_with_head(p, state, data.draw(st.booleans())), head=head)
         before = state
         try:
             decision = decide(state, p, event_id)
         except RuleViolation as exc:
             assert exc.code and exc.message
             continue
+        if isinstance(decision, Repeat):
+            # Only the last event again, by the same person: nothing changes.
+            assert decision.event_id == head.event_id and decision.state == before
+            assert (head.kind, head.actor_user_id) == (p.kind, p.actor.user_id)
+            continue
         state = decision.state
+        kind = EventKind.CONFLICT if isinstance(decision, Conflict) else p.kind
+        head = Head(event_id, kind, p.actor.user_id, p.follows, p.receiver or p.new_custodian)
+        if kind in rules.REPEATABLE:
+            # The same act again, sent on the same view (a double tap) or on
+            # the view it left (a reload), is that event, not a new fact.
+            for follows in (p.follows, event_id):
+                again = decide(state, replace(p, follows=follows, head=head), event_id + 1)
+                assert again == Repeat(event_id, state), (p, again)
         # Invariant: exactly one custodian from the first event on.
         assert state.custodian is not None
         assert state.head_event_id == event_id
@@ -243,3 +261,60 @@ def test_the_receipt_kind_the_scanner_offers_is_the_one_the_rules_accept() -> No
             assert _accepts(state, actor, kind, 9), (actor.role, phase, kind)
             receipts = [k for k in rules.RECEIPTS if _accepts(state, actor, k, 9)]
             assert receipts == ([kind] if kind in rules.RECEIPTS else []), (actor.role, phase)
+
+
+def _head(event_id: int, p: Proposal) -> Head:
+    return Head(event_id, p.kind, p.actor.user_id, p.follows, p.receiver)
+
+
+def test_a_double_tap_on_confirm_is_one_confirmation_not_a_dispute() -> None:
+    offer = Proposal(EventKind.HANDOVER_OFFERED, ACTORS[0], follows=1, receiver=Party(None, 20))
+    offered = _ok(_open(), offer, 2)
+    confirm = Proposal(
+        EventKind.HANDOVER_CONFIRMED, ACTORS[1], follows=2, followed_offer_to=Party(None, 20)
+    )
+    confirmed = _ok(offered, confirm, 3)
+    head = _head(3, confirm)
+    # The second tap follows the offer, now stale: without the head it disputes...
+    assert isinstance(decide(confirmed, confirm, 4), Conflict)
+    # ...with it, it is the first confirmation again.
+    assert decide(confirmed, replace(confirm, head=head), 4) == Repeat(3, confirmed)
+    # Another worker of the same unit confirming the same offer is still a dispute.
+    other = replace(confirm, actor=ACTORS[2], head=head)
+    assert isinstance(decide(confirmed, other, 4), Conflict)
+
+
+def test_a_scan_that_changes_nothing_is_the_last_event_again() -> None:
+    opened = _open()
+    arrived = Proposal(EventKind.ARRIVED, ACTORS[0], follows=1)
+    state = _ok(opened, arrived, 2)
+    head = _head(2, arrived)
+    assert decide(state, replace(arrived, head=head), 3) == Repeat(2, state)  # double tap
+    reload = replace(arrived, follows=2, head=head)
+    assert decide(state, reload, 3) == Repeat(2, state)
+    assert decide(state, replace(reload, follows=None), 3) == Repeat(2, state)
+    # Leaving after arriving is a new fact; so is arriving again after leaving.
+    departed = Proposal(EventKind.DEPARTED, ACTORS[0], follows=2, head=head)
+    state = _ok(state, departed, 3)
+    again = Proposal(EventKind.ARRIVED, ACTORS[0], follows=3, head=_head(3, departed))
+    assert isinstance(decide(state, again, 4), Accept)
+    # An offer again to the one it stands offered to is that offer; to another, a new one.
+    offer = Proposal(EventKind.HANDOVER_OFFERED, ACTORS[0], follows=3, receiver=Party(None, 20))
+    state = _ok(state, offer, 4)
+    head = _head(4, offer)
+    assert decide(state, replace(offer, head=head), 5) == Repeat(4, state)
+    elsewhere = replace(offer, follows=4, receiver=Party(None, 30), head=head)
+    assert isinstance(decide(state, elsewhere, 5), Accept)
+    # A head that is not the state's own (an older event) names no repeat.
+    stale_head = replace(head, event_id=3)
+    assert isinstance(decide(state, replace(offer, follows=4, head=stale_head), 5), Accept)
+
+
+def test_incidents_and_corrections_are_each_a_new_fact() -> None:
+    state = _open()
+    for kind in (EventKind.INCIDENT_OPENED, EventKind.CORRECTED):
+        p = Proposal(kind, ACTORS[0], follows=state.head_event_id, corrects=1)
+        event_id = (state.head_event_id or 0) + 1
+        state = _ok(state, p, event_id)
+        again = replace(p, follows=event_id, head=_head(event_id, p))
+        assert isinstance(decide(state, again, event_id + 1), Accept)

@@ -248,7 +248,16 @@
     record({ kind: "incident_opened", incident: incident });
   });
 
+  // While a scan is being saved, its buttons are off: a double tap is one scan.
+  var recording = false;
+  function setRecording(on) {
+    recording = on;
+    document.querySelectorAll("#item-actions button, #offer-form button, #incident-form button").forEach(function (b) { b.disabled = on; });
+  }
+
   function record(partial) {
+    if (recording) return;
+    setRecording(true);
     var code = current.code;
     var body = {
       client_id: newClientId(),
@@ -279,7 +288,10 @@
       input.value = "";
       input.focus();
       return renderQueue();
-    }).then(sync).catch(function (e) { say(String(e), "bad"); });
+    }).then(function () {
+      setRecording(false);
+      return sync();
+    }).catch(function (e) { setRecording(false); say(String(e), "bad"); });
   }
 
   // ---- Sending the queue, in order, one at a time ---------------------
